@@ -1,0 +1,266 @@
+"""``sitegen build``: model in → understood → converted → site rendered → written."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from sitegen import __version__
+from sitegen.config import GRAPH_ROLES, RAW_ROLES, ModelSpec, SiteConfig
+from sitegen.errors import ModelError
+from sitegen.model import labels as label_files
+from sitegen.model.locate import ModelSource, locate
+from sitegen.model.pipeline_config import PipelineSettings, read_pipeline_config
+from sitegen.model.tfjs import read_tfjs_model
+from sitegen.progress import note, stage
+from sitegen.resources import assets_dir, runtime_dir
+from sitegen.site import write
+from sitegen.site.render import render_site, runtime_version
+
+MODEL_FOLDER = "model"
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    model: Path
+    out: Path
+    labels: Path | None = None
+    title: str | None = None
+    threshold: float = 0.5
+    max_detections: int = 20
+    quantize: str = "none"
+    shard_bytes: int = 4 * 1024 * 1024
+    postprocess: str = "auto"  # "auto" | "raw" | "graph"
+    force: bool = False
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    out: Path
+    config: SiteConfig
+    model_bytes: int
+    files: int
+
+
+def build(options: BuildOptions) -> BuildResult:
+    write.check_output(options.out, force=options.force)
+    runtime = runtime_dir()
+    with tempfile.TemporaryDirectory(prefix="sitegen-") as workdir:
+        source = locate(options.model, Path(workdir))
+        pipeline = read_pipeline_config(_pipeline_path(source))
+        staging = write.staging_folder(options.out)
+        try:
+            spec = _model_into(staging / MODEL_FOLDER, source, pipeline, options)
+            config = _site_config(options, source, spec, pipeline)
+            with stage("Rendering the page"):
+                files = render_site(config, runtime_version((runtime / "runtime.json").read_text()))
+                write.write_text_files(staging, files)
+                _copy_static(staging, runtime)
+            count = sum(1 for p in staging.rglob("*") if p.is_file())
+            model_bytes = sum(size for _, size in spec.files)
+            write.publish(staging, options.out)
+        except BaseException:
+            write.discard(staging)
+            raise
+    return BuildResult(options.out, config, model_bytes, count)
+
+
+def _pipeline_path(source: ModelSource) -> Path | None:
+    for folder in (source.export_dir, source.path if source.path.is_dir() else source.path.parent):
+        if (folder / "pipeline.config").is_file():
+            return folder / "pipeline.config"
+    return None
+
+
+def _model_into(
+    folder: Path, source: ModelSource, pipeline: PipelineSettings, options: BuildOptions
+) -> ModelSpec:
+    if source.kind == "tfjs":
+        return _copy_tfjs(folder, source, pipeline, options)
+    return _convert_saved_model(folder, source, pipeline, options)
+
+
+def _convert_saved_model(
+    folder: Path, source: ModelSource, pipeline: PipelineSettings, options: BuildOptions
+) -> ModelSpec:
+    from sitegen.model import convert, signature
+
+    with stage(f"Loading the SavedModel {source.path}"):
+        convert.import_converter()
+        info = signature.load_signature(source.path)
+    mode = choose_postprocess(options.postprocess, info.has_raw_outputs, info.has_graph_outputs)
+    roles = RAW_ROLES if mode == "raw" else GRAPH_ROLES
+    for role in roles:
+        note(f"  {role:<10} = {info.roles[role].key} ({info.roles[role].reason})")
+    with stage(f"Converting to TF.js ({mode} outputs, quantization {options.quantize})"):
+        converted = convert.convert(
+            info, roles, folder, quantize=options.quantize, shard_bytes=options.shard_bytes
+        )
+    model = read_tfjs_model(folder / "model.json")
+    num_classes = info.num_classes_from_raw or pipeline.num_classes or 0
+    return ModelSpec(
+        input_name=converted.input_name,
+        input_dtype="int32" if info.input.dtype == "uint8" else "float32",
+        input_size=pipeline.input_size or _fixed_size(info.input.shape),
+        outputs=converted.outputs,
+        postprocess=mode,
+        num_classes=num_classes,
+        nms=pipeline.nms,
+        files=_files(model),
+    )
+
+
+def _copy_tfjs(
+    folder: Path, source: ModelSource, pipeline: PipelineSettings, options: BuildOptions
+) -> ModelSpec:
+    from sitegen.model.signature import TensorInfo, map_roles
+
+    with stage(f"Checking the TF.js model {source.path}"):
+        model = read_tfjs_model(source.path)
+    recorded = model.manifest.get("userDefinedMetadata", {}).get("sitegen")
+    if recorded:
+        return _spec_from_recorded(folder, model, recorded, pipeline)
+    signature = model.manifest.get("signature", {})
+    outputs = {
+        key: TensorInfo(key, _dtype(value.get("dtype", "")), _shape(value))
+        for key, value in signature.get("outputs", {}).items()
+    }
+    roles = map_roles(outputs)
+    has_raw = all(r in roles for r in RAW_ROLES)
+    has_graph = all(r in roles for r in GRAPH_ROLES)
+    if not (has_raw or has_graph):
+        listed = ", ".join(sorted(outputs)) or "none named"
+        raise ModelError(
+            f"cannot tell which outputs of {source.path} are boxes, scores, classes and count "
+            f"(outputs: {listed}); build from the SavedModel instead so sitegen can read its signature"
+        )
+    mode = choose_postprocess(options.postprocess, has_raw, has_graph)
+    chosen = RAW_ROLES if mode == "raw" else GRAPH_ROLES
+    names = {role: signature["outputs"][roles[role].key]["name"].split(":")[0] for role in chosen}
+    inputs = signature.get("inputs", {})
+    input_name, input_info = next(iter(inputs.items()), ("input_tensor", {}))
+    _copy_model_files(folder, model)
+    raw_scores = outputs.get(roles["raw_scores"].key) if "raw_scores" in roles else None
+    num_classes = (raw_scores.shape[-1] - 1) if raw_scores and raw_scores.shape[-1] else 0
+    dims = [d for d in _shape(input_info)]
+    return ModelSpec(
+        input_name=input_info.get("name", input_name).split(":")[0],
+        input_dtype="float32" if "FLOAT" in input_info.get("dtype", "") else "int32",
+        input_size=pipeline.input_size or _fixed_size(tuple(dims)),
+        outputs=names,
+        postprocess=mode,
+        num_classes=num_classes or pipeline.num_classes or 0,
+        nms=pipeline.nms,
+        files=_files(read_tfjs_model(folder / "model.json")),
+    )
+
+
+def _copy_model_files(folder: Path, model) -> None:
+    with stage("Copying the TF.js model"):
+        folder.mkdir(parents=True)
+        shutil.copy2(model.model_json, folder / "model.json")
+        for path, _ in model.shards:
+            shutil.copy2(path, folder / path.name)
+
+
+def _spec_from_recorded(folder: Path, model, recorded: dict, pipeline: PipelineSettings):
+    """A model sitegen converted before: its model.json says which output is which."""
+    outputs = dict(recorded["outputs"])
+    _copy_model_files(folder, model)
+    config_json = model.folder.parent / "config.json"
+    previous = {}
+    if config_json.is_file():
+        previous = json.loads(config_json.read_text(encoding="utf-8")).get("model", {})
+    size = previous.get("input", {}).get("size")
+    return ModelSpec(
+        input_name=recorded["input"],
+        input_dtype=previous.get("input", {}).get("dtype", "int32"),
+        input_size=pipeline.input_size or (tuple(size) if size else None),
+        outputs=outputs,
+        postprocess="raw" if set(outputs) == set(RAW_ROLES) else "graph",
+        num_classes=previous.get("numClasses") or pipeline.num_classes or 0,
+        nms=pipeline.nms,
+        files=_files(read_tfjs_model(folder / "model.json")),
+    )
+
+
+def choose_postprocess(requested: str, has_raw: bool, has_graph: bool) -> str:
+    if requested == "raw" and not has_raw:
+        raise ModelError(
+            "--postprocess raw needs raw_detection_boxes and raw_detection_scores outputs, "
+            "which this model lacks; use --postprocess graph"
+        )
+    if requested == "graph" and not has_graph:
+        raise ModelError("--postprocess graph needs detection_boxes/scores/classes/num_detections")
+    if requested in ("raw", "graph"):
+        return requested
+    # Raw outputs let the page skip the in-graph NMS: faster, and correct on the WASM backend.
+    return "raw" if has_raw else "graph"
+
+
+def _site_config(
+    options: BuildOptions, source: ModelSource, spec: ModelSpec, pipeline: PipelineSettings
+) -> SiteConfig:
+    label_path = options.labels or label_files.find_label_file(
+        source.export_dir, source.path if source.path.is_dir() else source.path.parent
+    )
+    labels: dict[int, str] = {}
+    if label_path is not None:
+        labels = label_files.read_labels(label_path)
+        note(f"  labels     = {label_path} ({len(labels)} classes)")
+    else:
+        note("  labels     = none found; classes are shown as 'class N' (pass --labels FILE)")
+    num_classes = spec.num_classes or (max(labels) if labels else 0)
+    label_files.check_labels_fit(labels, spec.num_classes or None, label_path)
+    if not spec.num_classes:
+        spec = _replace(spec, num_classes=num_classes)
+    title = options.title or _default_title(labels)
+    return SiteConfig(
+        title=title,
+        threshold=options.threshold,
+        max_detections=options.max_detections,
+        labels=label_files.labels_with_fallback(labels, num_classes),
+        model=spec,
+        sitegen_version=__version__,
+    )
+
+
+def _default_title(labels: dict[int, str]) -> str:
+    names = list(labels.values())[:3]
+    return f"{', '.join(names).capitalize()} detector" if names else "Object detector"
+
+
+def _copy_static(staging: Path, runtime: Path) -> None:
+    assets = assets_dir()
+    for name in ("js", "css"):
+        if (assets / name).is_dir():
+            shutil.copytree(assets / name, staging / name)
+    shutil.copytree(runtime, staging / "vendor" / "tfjs")
+
+
+def _files(model) -> tuple[tuple[str, int], ...]:
+    return tuple((f"{MODEL_FOLDER}/{path.name}", size) for path, size in model.shards)
+
+
+def _fixed_size(shape: tuple) -> tuple[int, int] | None:
+    if len(shape) == 4 and shape[1] and shape[2] and shape[1] > 0 and shape[2] > 0:
+        return (int(shape[1]), int(shape[2]))
+    return None
+
+
+def _dtype(tf_dtype: str) -> str:
+    return {"DT_FLOAT": "float32", "DT_INT32": "int32", "DT_UINT8": "uint8"}.get(tf_dtype, tf_dtype)
+
+
+def _shape(value: dict) -> tuple:
+    dims = value.get("tensorShape", {}).get("dim", [])
+    return tuple(int(d.get("size", -1)) if int(d.get("size", -1)) >= 0 else None for d in dims)
+
+
+def _replace(spec: ModelSpec, **changes) -> ModelSpec:
+    from dataclasses import replace
+
+    return replace(spec, **changes)

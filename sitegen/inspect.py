@@ -1,0 +1,77 @@
+"""``sitegen inspect``: what build would use, and why."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from sitegen.config import GRAPH_ROLES, RAW_ROLES
+from sitegen.model import labels as label_files
+from sitegen.model.locate import locate
+from sitegen.model.pipeline_config import read_pipeline_config
+from sitegen.model.tfjs import read_tfjs_model
+
+_BYTES_PER_WEIGHT = {"none": 4, "float16": 2, "uint8": 1}
+
+
+def inspect_model(model: Path) -> str:
+    with tempfile.TemporaryDirectory(prefix="sitegen-") as workdir:
+        source = locate(model, Path(workdir))
+        lines = [f"Model: {source.description} ({source.kind.replace('_', ' ')} at {source.path})"]
+        pipeline_path = source.export_dir / "pipeline.config"
+        pipeline = read_pipeline_config(pipeline_path if pipeline_path.is_file() else None)
+        if source.kind == "tfjs":
+            tfjs = read_tfjs_model(source.path)
+            lines.append(f"Weights: {tfjs.weight_bytes / 1e6:.2f} MB in {len(tfjs.shards)} files")
+            lines.append(f"Ops: {', '.join(sorted(tfjs.op_names))}")
+        else:
+            lines.extend(_saved_model_lines(source.path))
+        nms = pipeline.nms
+        lines.append(
+            f"Post-processing settings ({nms.source}): score > {nms.score_threshold:g}, "
+            f"IoU {nms.iou_threshold:g}, {nms.max_per_class} per class, {nms.max_total} in all"
+            + (", class-agnostic" if nms.class_agnostic else "")
+        )
+        if pipeline.input_size:
+            lines.append(
+                f"Input size (fixed_shape_resizer): {pipeline.input_size[0]}x{pipeline.input_size[1]}"
+            )
+        label_path = label_files.find_label_file(source.export_dir, source.path.parent)
+        if label_path:
+            labels = label_files.read_labels(label_path)
+            shown = ", ".join(f"{i}: {n}" for i, n in sorted(labels.items())[:20])
+            lines.append(f"Labels from {label_path}: {shown}")
+        else:
+            lines.append("Labels: none found (pass --labels to build)")
+        lines.append("Backend verification: not run by inspect (build verifies in a browser)")
+    return "\n".join(lines)
+
+
+def _saved_model_lines(saved_model_dir: Path) -> list[str]:
+    from sitegen.build import choose_postprocess
+    from sitegen.model import convert, signature
+
+    convert.import_converter()
+    info = signature.load_signature(saved_model_dir)
+    lines = [
+        f"Signature: {info.signature_key}",
+        f"Input: {info.input.key} {info.input.dtype} {list(info.input.shape)}",
+        "Outputs:",
+    ]
+    for key, tensor in sorted(info.outputs.items()):
+        lines.append(f"  {key:<30} {tensor.dtype} {list(tensor.shape)}")
+    lines.append("Roles (how each was decided):")
+    for role in (*GRAPH_ROLES, *RAW_ROLES):
+        match = info.roles.get(role)
+        lines.append(f"  {role:<10} " + (f"{match.key}: {match.reason}" if match else "not found"))
+    mode = choose_postprocess("auto", info.has_raw_outputs, info.has_graph_outputs)
+    roles = RAW_ROLES if mode == "raw" else GRAPH_ROLES
+    lines.append(f"Build would use: {mode} post-processing (outputs {', '.join(roles)})")
+    missing = convert.unsupported_ops(info, roles)
+    lines.append("Ops TF.js cannot run: " + (", ".join(missing) if missing else "none"))
+    weights = (
+        sum(int(v.numpy().size) for v in info.loaded.variables) if info.loaded.variables else 0
+    )
+    sizes = ", ".join(f"{q} {weights * b / 1e6:.1f} MB" for q, b in _BYTES_PER_WEIGHT.items())
+    lines.append(f"Weights: {weights:,} values; size by --quantize: {sizes}")
+    return lines

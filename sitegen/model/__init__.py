@@ -1,0 +1,1 @@
+"""Model stages: locate the input, read its labels and signature, convert it for TF.js."""

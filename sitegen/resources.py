@@ -1,0 +1,45 @@
+"""Where the files that ship with sitegen live: inside the wheel, or at the top of a source checkout."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sitegen.errors import MissingDependencyError
+
+_PACKAGE = Path(__file__).resolve().parent
+_CHECKOUT = _PACKAGE.parent
+
+
+def _find(relative: str) -> Path:
+    for base in (_PACKAGE / "_data", _CHECKOUT):
+        candidate = base / relative
+        if candidate.exists():
+            return candidate
+    raise MissingDependencyError(
+        f"sitegen's '{relative}' folder is missing; reinstall sitegen (or run 'make setup' in a checkout)"
+    )
+
+
+def templates_dir() -> Path:
+    return _find("templates")
+
+
+def assets_dir() -> Path:
+    return _find("assets")
+
+
+def default_model_dir() -> Path:
+    return _find("models/default")
+
+
+def runtime_dir() -> Path:
+    """The pinned TF.js runtime built from npm packages by ``tools/build_runtime.mjs``."""
+    try:
+        path = _find("assets/vendor/tfjs")
+    except MissingDependencyError:
+        path = None
+    if path is None or not (path / "runtime.json").is_file():
+        raise MissingDependencyError(
+            "the TF.js runtime is not built; run 'make setup' (npm ci && npm run build:runtime)"
+        )
+    return path

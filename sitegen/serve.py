@@ -1,0 +1,95 @@
+"""A local static server for a built site: correct ``.wasm`` MIME type, no caching surprises, and
+the cross-origin-isolation headers (COOP/COEP) that let TF.js WASM use threads."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import threading
+from pathlib import Path
+
+from sitegen.errors import OutputError
+
+ISOLATION_HEADERS = {
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Cross-Origin-Embedder-Policy": "require-corp",
+}
+
+
+class SiteRequestHandler(http.server.SimpleHTTPRequestHandler):
+    extensions_map = {
+        **http.server.SimpleHTTPRequestHandler.extensions_map,
+        ".wasm": "application/wasm",
+        ".js": "text/javascript",
+        ".mjs": "text/javascript",
+        ".json": "application/json",
+        ".bin": "application/octet-stream",
+        ".y4m": "application/octet-stream",
+    }
+    isolate = True
+    prefix = "/"  # serve the site under this URL path, as GitHub Pages does with /repo/
+
+    def end_headers(self) -> None:
+        if self.isolate:
+            for name, value in ISOLATION_HEADERS.items():
+                self.send_header(name, value)
+        self.send_header("Cache-Control", "no-cache")
+        super().end_headers()
+
+    def translate_path(self, path: str) -> str:
+        if self.prefix != "/":
+            if not path.startswith(self.prefix):
+                return str(Path(self.directory) / "\0missing")
+            path = "/" + path[len(self.prefix) :]
+        return super().translate_path(path)
+
+    def log_message(self, format: str, *args) -> None:
+        if getattr(self.server, "quiet", False):
+            return
+        super().log_message(format, *args)
+
+
+def make_server(
+    directory: Path,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    isolate: bool = True,
+    prefix: str = "/",
+    quiet: bool = False,
+) -> http.server.ThreadingHTTPServer:
+    if not (directory / "index.html").is_file():
+        raise OutputError(f"{directory} has no index.html; build a site first: sitegen build MODEL")
+    handler = type(
+        "Handler", (SiteRequestHandler,), {"isolate": isolate, "prefix": prefix.rstrip("/") + "/"}
+    )
+    try:
+        server = http.server.ThreadingHTTPServer(
+            (host, port), functools.partial(handler, directory=str(directory))
+        )
+    except OSError as exc:
+        raise OutputError(
+            f"cannot listen on {host}:{port} ({exc.strerror}); pick another --port"
+        ) from None
+    server.quiet = quiet  # type: ignore[attr-defined]
+    server.daemon_threads = True
+    return server
+
+
+def serve_forever(directory: Path, *, host: str, port: int, isolate: bool) -> None:
+    server = make_server(directory, host=host, port=port, isolate=isolate)
+    bound_host, bound_port = server.server_address[:2]
+    print(f"Serving {directory} at http://{bound_host}:{bound_port}/ (Ctrl+C stops)", flush=True)
+    try:
+        server.serve_forever()
+    finally:
+        server.server_close()
+
+
+def serve_in_thread(directory: Path, **kwargs) -> tuple[http.server.ThreadingHTTPServer, str]:
+    """Start a server in a background thread; returns it and its base URL (for tests, benchmarks)."""
+    server = make_server(directory, quiet=True, **kwargs)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    host, port = server.server_address[:2]
+    prefix = kwargs.get("prefix", "/").rstrip("/") + "/"
+    return server, f"http://{host}:{port}{prefix}"

@@ -1,0 +1,57 @@
+"""Render the site's text files. Rendering returns strings; writing is ``sitegen.site.write``."""
+
+from __future__ import annotations
+
+import json
+
+import jinja2
+
+from sitegen import __version__
+from sitegen.config import SiteConfig
+from sitegen.resources import templates_dir
+
+# Cross-origin isolation lets TF.js WASM use threads; Netlify and Cloudflare Pages read _headers.
+HEADERS_FILE = """/*
+  Cross-Origin-Opener-Policy: same-origin
+  Cross-Origin-Embedder-Policy: require-corp
+  X-Content-Type-Options: nosniff
+  Referrer-Policy: no-referrer
+  Permissions-Policy: camera=(self)
+/*.wasm
+  Content-Type: application/wasm
+"""
+
+
+def environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(templates_dir())),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+    )
+
+
+def render_site(config: SiteConfig, tfjs_version: str) -> dict[str, str]:
+    """Return {relative path: text} for every generated (not copied) file of the site."""
+    page = (
+        environment()
+        .get_template("index.html")
+        .render(
+            title=config.title,
+            threshold=config.threshold,
+            labels=[{"id": i, "name": name} for i, name in sorted(config.labels.items())],
+            sitegen_version=__version__,
+            tfjs_version=tfjs_version,
+        )
+    )
+    return {
+        "index.html": page,
+        "config.json": config.dumps(),
+        "_headers": HEADERS_FILE,
+        # GitHub Pages runs Jekyll unless told not to, and Jekyll drops files starting with "_".
+        ".nojekyll": "",
+    }
+
+
+def runtime_version(runtime_json: str) -> str:
+    return str(json.loads(runtime_json).get("tfjs", "unknown"))
