@@ -7,6 +7,7 @@ import functools
 import http.server
 import threading
 from pathlib import Path
+from typing import ClassVar
 
 from sitegen.errors import OutputError
 
@@ -17,7 +18,7 @@ ISOLATION_HEADERS = {
 
 
 class SiteRequestHandler(http.server.SimpleHTTPRequestHandler):
-    extensions_map = {
+    extensions_map: ClassVar[dict[str, str]] = {
         **http.server.SimpleHTTPRequestHandler.extensions_map,
         ".wasm": "application/wasm",
         ".js": "text/javascript",

@@ -4,7 +4,7 @@ input size and the non-maximum-suppression numbers. Absent or unreadable fields 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sitegen.config import NmsSettings
@@ -14,7 +14,7 @@ from sitegen.config import NmsSettings
 class PipelineSettings:
     num_classes: int | None = None
     input_size: tuple[int, int] | None = None  # (height, width)
-    nms: NmsSettings = NmsSettings()
+    nms: NmsSettings = field(default_factory=NmsSettings)
 
 
 def read_pipeline_config(path: Path | None) -> PipelineSettings:
