@@ -37,7 +37,10 @@ def import_converter():
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     os.environ.setdefault("TFDF_DISABLE_WELCOME_MESSAGE", "1")
     try:
+        import tensorflow as tf
         from tensorflowjs.converters import tf_saved_model_conversion_v2
+
+        tf.get_logger().setLevel("ERROR")
     except ImportError as exc:
         raise MissingDependencyError(
             f"converting a SavedModel needs tensorflowjs ({exc}); "

@@ -1,0 +1,42 @@
+# Two entry points: `make site` and `make test`. Both set up what they need first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+SITE_MODEL ?= models/default
+
+.PHONY: setup site test lint js-check unit browser serve clean
+
+setup: $(VENV)/.installed assets/vendor/tfjs/runtime.json
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[convert,test]'
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+assets/vendor/tfjs/runtime.json: node_modules/.installed tools/build_runtime.mjs
+	npm run --silent build:runtime
+
+site: setup
+	$(BIN)/sitegen build $(SITE_MODEL) --out dist
+
+serve: site
+	$(BIN)/sitegen serve dist
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+js-check: setup
+	for f in assets/js/*.js tools/*.mjs; do node --check $$f || exit 1; done
+	node --test tests/js/
+
+test: lint js-check
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf dist build node_modules assets/vendor $(VENV)

@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("TFDF_DISABLE_WELCOME_MESSAGE", "1")
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED_FIXTURES = REPO.parent / "shared" / "fixtures"
+
+
+class CliResult:
+    def __init__(self, code: int, out: str, err: str):
+        self.code, self.out, self.err = code, out, err
+
+    @property
+    def error_line(self) -> str:
+        lines = [line for line in self.err.splitlines() if line.startswith("Error: ")]
+        assert len(lines) == 1, f"expected one error line, got stderr:\n{self.err}"
+        return lines[0]
+
+
+@pytest.fixture
+def run_cli(capsys, monkeypatch):
+    """Run ``sitegen ARGS`` in-process through the real entry point (exit codes included)."""
+    from sitegen.cli import main
+
+    def run(*args: str | Path) -> CliResult:
+        monkeypatch.setattr(sys, "argv", ["sitegen", *map(str, args)])
+        capsys.readouterr()
+        try:
+            main()
+            code = 0
+        except SystemExit as exit_:
+            code = exit_.code if isinstance(exit_.code, int) else 1
+        out, err = capsys.readouterr()
+        assert "Traceback" not in err, err
+        return CliResult(code, out, err)
+
+    return run
+
+
+def tree_digest(folder: Path) -> dict[str, str]:
+    """{relative path: sha256} of every file, to prove a folder was left byte-for-byte as it was."""
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+@pytest.fixture(scope="session")
+def tiny_tf2(tmp_path_factory) -> Path:
+    import tiny_models
+
+    return tiny_models.build_tf2_od_api(tmp_path_factory.mktemp("tiny-tf2"))
+
+
+@pytest.fixture(scope="session")
+def tiny_tf1(tmp_path_factory) -> Path:
+    import tiny_models
+
+    return tiny_models.build_tf1_style(tmp_path_factory.mktemp("tiny-tf1"))
+
+
+@pytest.fixture(scope="session")
+def tiny_graph_only(tmp_path_factory) -> Path:
+    """An export without raw_* outputs: the page must use the in-graph post-processing."""
+    import tiny_models
+
+    return tiny_models.build_tf2_od_api(tmp_path_factory.mktemp("tiny-graph"), raw_outputs=False)
+
+
+@pytest.fixture(scope="session")
+def odapi_fixture() -> Path:
+    path = SHARED_FIXTURES / "odapi-ssd-mobilenet-v2"
+    if not path.is_dir():
+        pytest.skip("../shared/fixtures is not present")
+    return path

@@ -1,0 +1,180 @@
+"""Tiny detector SavedModels built in-process, shaped like the exports users bring.
+
+Weights are fixed random numbers from a seed; what matters is the signature and the graph, so the
+tests can check that sitegen maps outputs by name and that the browser computes what TensorFlow
+computes. Each builder writes a folder and returns its path.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+INPUT_SIZE = 64
+GRID = 8  # anchors on an 8x8 grid, 2 per cell
+NUM_CLASSES = 2
+SCORE_THRESHOLD = 0.05
+IOU_THRESHOLD = 0.5
+MAX_TOTAL = 20
+
+LABELMAP = """# a comment, as the OD API tools write them
+item {
+  id: 1
+  name: 'kangaroo'
+}
+item {
+  name: "stop"
+  id: 2
+}
+"""
+
+PIPELINE_CONFIG = f"""model {{
+  ssd {{
+    num_classes: {NUM_CLASSES}
+    image_resizer {{ fixed_shape_resizer {{ height: {INPUT_SIZE} width: {INPUT_SIZE} }} }}
+    post_processing {{
+      batch_non_max_suppression {{
+        score_threshold: {SCORE_THRESHOLD}
+        iou_threshold: {IOU_THRESHOLD}
+        max_detections_per_class: {MAX_TOTAL}
+        max_total_detections: {MAX_TOTAL}
+      }}
+      score_converter: SIGMOID
+    }}
+  }}
+}}
+"""
+
+
+def _anchors() -> np.ndarray:
+    centers = (np.arange(GRID) + 0.5) / GRID
+    cy, cx = np.meshgrid(centers, centers, indexing="ij")
+    boxes = []
+    for size in (0.2, 0.4):
+        boxes.append(np.stack([cy, cx, np.full_like(cy, size), np.full_like(cx, size)], -1))
+    return np.stack(boxes, 2).reshape(-1, 4).astype(np.float32)  # cy, cx, h, w
+
+
+def _weights(seed: int) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return {
+        "conv1": rng.normal(0, 0.3, (3, 3, 3, 8)).astype(np.float32),
+        "conv2": rng.normal(0, 0.3, (3, 3, 8, 8)).astype(np.float32),
+        "box": rng.normal(0, 0.2, (1, 1, 8, 2 * 4)).astype(np.float32),
+        "cls": rng.normal(0, 0.6, (1, 1, 8, 2 * (NUM_CLASSES + 1))).astype(np.float32),
+    }
+
+
+def _raw_outputs(tf, image, weights):
+    """uint8 [1,H,W,3] -> (raw boxes [1,A,4] ymin,xmin,ymax,xmax; raw scores [1,A,C+1])."""
+    x = tf.image.resize(tf.cast(image, tf.float32), [INPUT_SIZE, INPUT_SIZE])
+    x = x / 127.5 - 1.0
+    x = tf.nn.relu(tf.nn.conv2d(x, weights["conv1"], 2, "SAME"))  # 32
+    x = tf.nn.relu(tf.nn.conv2d(x, weights["conv2"], 2, "SAME"))  # 16
+    x = tf.nn.avg_pool2d(x, 2, 2, "SAME")  # 8
+    deltas = tf.reshape(tf.nn.conv2d(x, weights["box"], 1, "SAME"), [1, -1, 4])
+    logits = tf.reshape(tf.nn.conv2d(x, weights["cls"], 1, "SAME"), [1, -1, NUM_CLASSES + 1])
+    anchors = tf.constant(_anchors())
+    cy = anchors[:, 0] + deltas[0, :, 0] * 0.1 * anchors[:, 2]
+    cx = anchors[:, 1] + deltas[0, :, 1] * 0.1 * anchors[:, 3]
+    h = anchors[:, 2] * tf.exp(deltas[0, :, 2] * 0.2)
+    w = anchors[:, 3] * tf.exp(deltas[0, :, 3] * 0.2)
+    boxes = tf.stack([cy - h / 2, cx - w / 2, cy + h / 2, cx + w / 2], -1)[None]
+    return boxes, tf.sigmoid(logits)
+
+
+def _postprocess(tf, boxes, scores):
+    """The OD API's batch_multiclass_non_max_suppression for one image, padded to MAX_TOTAL."""
+    all_boxes, all_scores, all_classes = [], [], []
+    for c in range(NUM_CLASSES):
+        class_scores = scores[0, :, c + 1]
+        keep, kept_scores = tf.image.non_max_suppression_with_scores(
+            boxes[0], class_scores, MAX_TOTAL, IOU_THRESHOLD, SCORE_THRESHOLD
+        )
+        all_boxes.append(tf.gather(boxes[0], keep))
+        all_scores.append(kept_scores)
+        all_classes.append(tf.fill(tf.shape(keep), float(c + 1)))
+    merged_scores = tf.concat(all_scores, 0)
+    count = tf.minimum(tf.shape(merged_scores)[0], MAX_TOTAL)
+    top_scores, order = tf.math.top_k(merged_scores, count)
+    top_boxes = tf.clip_by_value(tf.gather(tf.concat(all_boxes, 0), order), 0.0, 1.0)
+    top_classes = tf.gather(tf.concat(all_classes, 0), order)
+    pad = MAX_TOTAL - count
+    return {
+        "detection_boxes": tf.pad(top_boxes, [[0, pad], [0, 0]])[None],
+        "detection_scores": tf.pad(top_scores, [[0, pad]])[None],
+        "detection_classes": tf.pad(top_classes, [[0, pad]])[None],
+        "num_detections": tf.cast(count, tf.float32)[None],
+    }
+
+
+def build_tf2_od_api(folder: Path, *, seed: int = 0, raw_outputs: bool = True) -> Path:
+    """An OD API TF2-style export: folder/saved_model + labelmap.pbtxt + pipeline.config."""
+    import tensorflow as tf
+
+    weights = {k: tf.Variable(v, name=k) for k, v in _weights(seed).items()}
+
+    class Detector(tf.Module):
+        def __init__(self):
+            super().__init__()
+            self.weights = weights
+
+        @tf.function(input_signature=[tf.TensorSpec([1, None, None, 3], tf.uint8, "input_tensor")])
+        def serve(self, input_tensor):
+            boxes, scores = _raw_outputs(tf, input_tensor, self.weights)
+            outputs = _postprocess(tf, boxes, scores)
+            outputs["detection_multiclass_scores"] = scores[:, :MAX_TOTAL, :]
+            if raw_outputs:
+                outputs["raw_detection_boxes"] = boxes
+                outputs["raw_detection_scores"] = scores
+            return outputs
+
+    module = Detector()
+    tf.saved_model.save(
+        module, str(folder / "saved_model"), signatures={"serving_default": module.serve}
+    )
+    (folder / "labelmap.pbtxt").write_text(LABELMAP)
+    (folder / "pipeline.config").write_text(PIPELINE_CONFIG)
+    return folder
+
+
+def build_tf1_style(folder: Path, *, seed: int = 0) -> Path:
+    """A TF1-style export: graph-mode SavedModel whose input is `image_tensor` and whose outputs
+    are graph tensors named detection_boxes:0 etc., as the TF1 OD API exporter writes them."""
+    import tensorflow as tf
+
+    v1 = tf.compat.v1
+    graph = tf.Graph()
+    with graph.as_default():
+        image = v1.placeholder(tf.uint8, [1, None, None, 3], name="image_tensor")
+        weights = {k: v1.Variable(v, name=k) for k, v in _weights(seed).items()}
+        boxes, scores = _raw_outputs(tf, image, weights)
+        post = _postprocess(tf, boxes, scores)
+        named = {key: tf.identity(value, name=key) for key, value in post.items()}
+        named["raw_detection_boxes"] = tf.identity(boxes, name="raw_detection_boxes")
+        named["raw_detection_scores"] = tf.identity(scores, name="raw_detection_scores")
+        with v1.Session(graph=graph) as session:
+            session.run(v1.global_variables_initializer())
+            builder = v1.saved_model.Builder(str(folder / "saved_model"))
+            signature = v1.saved_model.predict_signature_def(
+                inputs={"inputs": image}, outputs=named
+            )
+            builder.add_meta_graph_and_variables(
+                session, ["serve"], signature_def_map={"serving_default": signature}
+            )
+            builder.save()
+    (folder / "labelmap.pbtxt").write_text(LABELMAP)
+    (folder / "pipeline.config").write_text(PIPELINE_CONFIG)
+    return folder
+
+
+def run_saved_model(saved_model_dir: Path, image: np.ndarray) -> dict[str, np.ndarray]:
+    """TensorFlow's reference outputs for one uint8 HxWx3 image."""
+    import tensorflow as tf
+
+    loaded = tf.saved_model.load(str(saved_model_dir))
+    function = loaded.signatures["serving_default"]
+    (key,) = function.structured_input_signature[1].keys()
+    outputs = function(**{key: tf.constant(image[None], tf.uint8)})
+    return {k.split(":")[0]: v.numpy() for k, v in outputs.items()}
