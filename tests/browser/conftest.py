@@ -1,0 +1,89 @@
+"""Headless Chromium driving built sites: browser discovery, a local server, fake cameras.
+
+Playwright's own Chromium is used when installed; otherwise a system Chromium (Debian's
+/usr/bin/chromium in CI). Each fake-camera footage file needs its own browser process, since
+Chromium reads --use-file-for-fake-video-capture once at launch.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+SYSTEM_BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+BASE_ARGS = [
+    "--no-sandbox",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--use-fake-ui-for-media-stream",
+]
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "tests/browser/" in str(item.fspath).replace("\\", "/"):
+            item.add_marker(pytest.mark.browser)
+
+
+def find_browser(playwright) -> str | None:
+    own = Path(playwright.chromium.executable_path)
+    if own.is_file():
+        return str(own)
+    for name in SYSTEM_BROWSERS:
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
+@pytest.fixture(scope="session")
+def playwright_instance():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        yield playwright
+
+
+@pytest.fixture(scope="session")
+def browser_path(playwright_instance) -> str:
+    path = find_browser(playwright_instance)
+    if path is None:
+        pytest.skip(
+            "no Chromium found: install one (apt-get install chromium, or playwright install chromium)"
+        )
+    return path
+
+
+@pytest.fixture(scope="session")
+def launch(playwright_instance, browser_path):
+    """launch(camera=None|'none'|Path to .y4m) -> a context manager yielding a Browser."""
+
+    @contextmanager
+    def _launch(camera: Path | str | None = None, extra_args: tuple[str, ...] = ()) -> Iterator:
+        args = list(BASE_ARGS) + list(extra_args)
+        if camera != "none":
+            args.append("--use-fake-device-for-media-stream")
+        if isinstance(camera, Path):
+            args.append(f"--use-file-for-fake-video-capture={camera}")
+        browser = playwright_instance.chromium.launch(
+            executable_path=browser_path, headless=True, args=args
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+    return _launch
+
+
+@pytest.fixture(scope="session")
+def browser(launch):
+    """One shared browser with the default fake camera (a generated test pattern)."""
+    with launch() as shared:
+        yield shared

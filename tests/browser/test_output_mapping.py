@@ -1,0 +1,127 @@
+"""The converted model, run by the page in Chromium, finds what TensorFlow finds on the same pixels.
+
+This is what proves the output mapping: a swapped scores/classes pair, a wrong tensor or a wrong
+post-processing would all move boxes or scores far beyond the tolerance.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+import tiny_models
+from browser_support import RECORD_EVENTS_JS, open_page, served
+from PIL import Image
+
+pytestmark = pytest.mark.tensorflow
+
+BOX_TOLERANCE = 1e-3
+SCORE_TOLERANCE = 1e-3
+
+
+def _scene(path: Path, seed: int = 3) -> Path:
+    rng = np.random.default_rng(seed)
+    pixels = rng.integers(0, 255, (12, 16, 3), dtype=np.uint8)
+    Image.fromarray(pixels).resize((320, 240), Image.NEAREST).save(path)
+    return path
+
+
+def detections_in_page(browser, site: Path, image: Path, query: str) -> list[dict]:
+    with served(site) as url:
+        page, watcher = open_page(browser, url + "?" + query)
+        page.evaluate(RECORD_EVENTS_JS)
+        page.wait_for_function("window.sitegen && window.sitegen.state !== 'loading'")
+        assert page.evaluate("window.sitegen.state") != "error", page.inner_text("#error")
+        page.set_input_files("input[type=file]", str(image))
+        page.wait_for_function("window.__events.some(e => e.detail.source === 'image')")
+        events = page.evaluate("window.__events.filter(e => e.detail.source === 'image')")
+        watcher.assert_clean()
+        page.context.close()
+    return events
+
+
+def expected_from_tensorflow(saved_model: Path, event: dict, threshold: float, limit: int):
+    input_ = event["input"]
+    rgb = np.frombuffer(base64.b64decode(input_["rgb"]), np.uint8)
+    pixels = rgb.reshape(input_["height"], input_["width"], 3)
+    outputs = tiny_models.run_saved_model(saved_model, pixels)
+    count = int(outputs["num_detections"][0])
+    expected = []
+    for i in range(count):
+        score = float(outputs["detection_scores"][0, i])
+        if score >= threshold:
+            ymin, xmin, ymax, xmax = outputs["detection_boxes"][0, i]
+            expected.append(
+                {
+                    "classId": int(outputs["detection_classes"][0, i]),
+                    "score": score,
+                    "box": [xmin, ymin, xmax - xmin, ymax - ymin],
+                }
+            )
+    return expected[:limit]
+
+
+def assert_same_detections(actual: list[dict], expected: list[dict]) -> None:
+    assert len(expected) > 0, "the reference found nothing: the comparison would prove nothing"
+    assert len(actual) == len(expected), (len(actual), len(expected))
+    for got, want in zip(actual, expected, strict=True):
+        assert got["classId"] == want["classId"]
+        assert got["score"] == pytest.approx(want["score"], abs=SCORE_TOLERANCE)
+        box = got["box"]
+        got_box = [box["x"], box["y"], box["width"], box["height"]]
+        assert got_box == pytest.approx(want["box"], abs=BOX_TOLERANCE)
+
+
+def _check(
+    run_cli, browser, tmp_path, model_arg, saved_model, *, postprocess="auto", backend="cpu"
+):
+    site = tmp_path / "site"
+    assert run_cli("build", model_arg, "--out", site, "--postprocess", postprocess).code == 0
+    config = json.loads((site / "config.json").read_text())
+    threshold = 0.3
+    events = detections_in_page(
+        browser, site, _scene(tmp_path / "scene.png"), f"backend={backend}&threshold={threshold}"
+    )
+    event = events[-1]
+    assert event["detail"]["backend"] == backend
+    assert (event["detail"]["width"], event["detail"]["height"]) == (320, 240)
+    expected = expected_from_tensorflow(saved_model, event, threshold, config["maxDetections"])
+    assert_same_detections(event["detail"]["detections"], expected)
+    labels = {d["label"] for d in event["detail"]["detections"]}
+    assert labels <= {"kangaroo", "stop"}
+    return config
+
+
+@pytest.mark.parametrize("backend", ["cpu", "wasm"])
+def test_tf2_export_raw_outputs(run_cli, browser, tmp_path, tiny_tf2, backend):
+    config = _check(run_cli, browser, tmp_path, tiny_tf2, tiny_tf2 / "saved_model", backend=backend)
+    assert config["model"]["postprocess"] == "raw"
+
+
+def test_tf2_export_graph_outputs(run_cli, browser, tmp_path, tiny_graph_only):
+    config = _check(run_cli, browser, tmp_path, tiny_graph_only, tiny_graph_only / "saved_model")
+    assert config["model"]["postprocess"] == "graph"
+
+
+@pytest.mark.parametrize("postprocess", ["raw", "graph"])
+def test_tf1_style_export(run_cli, browser, tmp_path, tiny_tf1, postprocess):
+    _check(run_cli, browser, tmp_path, tiny_tf1, tiny_tf1 / "saved_model", postprocess=postprocess)
+
+
+def test_zipped_export(run_cli, browser, tmp_path, tiny_tf2):
+    archive = tmp_path / "model.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for path in tiny_tf2.rglob("*"):
+            if path.is_file():
+                zf.write(path, Path("inference-graph") / path.relative_to(tiny_tf2))
+    _check(run_cli, browser, tmp_path, archive, tiny_tf2 / "saved_model")
+
+
+def test_preconverted_tfjs_model(run_cli, browser, tmp_path, tiny_tf2):
+    first = tmp_path / "first"
+    assert run_cli("build", tiny_tf2, "--out", first).code == 0
+    _check(run_cli, browser, tmp_path, first / "model" / "model.json", tiny_tf2 / "saved_model")
