@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sitegen import __version__
-from sitegen.config import GRAPH_ROLES, RAW_ROLES, ModelSpec, SiteConfig
+from sitegen.config import GRAPH_ROLES, RAW_ROLES, ModelSpec, NmsSettings, SiteConfig
 from sitegen.errors import ModelError
 from sitegen.model import labels as label_files
 from sitegen.model.locate import ModelSource, locate
@@ -54,6 +54,7 @@ def build(options: BuildOptions) -> BuildResult:
         staging = write.staging_folder(options.out)
         try:
             spec = _model_into(staging / MODEL_FOLDER, source, pipeline, options)
+            _record_spec(staging / MODEL_FOLDER / "model.json", spec)
             config = _site_config(options, source, spec, pipeline)
             with stage("Rendering the page"):
                 files = render_site(config, runtime_version((runtime / "runtime.json").read_text()))
@@ -167,24 +168,35 @@ def _copy_model_files(folder: Path, model) -> None:
 
 
 def _spec_from_recorded(folder: Path, model, recorded: dict, pipeline: PipelineSettings):
-    """A model sitegen converted before: its model.json says which output is which."""
-    outputs = dict(recorded["outputs"])
+    """A model sitegen converted before: its model.json says which output is which, and how the
+    page must feed and post-process it."""
     _copy_model_files(folder, model)
-    config_json = model.folder.parent / "config.json"
-    previous = {}
-    if config_json.is_file():
-        previous = json.loads(config_json.read_text(encoding="utf-8")).get("model", {})
-    size = previous.get("input", {}).get("size")
+    spec = recorded.get("model", {})
+    size = spec.get("input", {}).get("size")
+    nms = spec.get("nms")
+    outputs = dict(recorded["outputs"])
     return ModelSpec(
         input_name=recorded["input"],
-        input_dtype=previous.get("input", {}).get("dtype", "int32"),
+        input_dtype=spec.get("input", {}).get("dtype", "int32"),
         input_size=pipeline.input_size or (tuple(size) if size else None),
         outputs=outputs,
         postprocess="raw" if set(outputs) == set(RAW_ROLES) else "graph",
-        num_classes=previous.get("numClasses") or pipeline.num_classes or 0,
-        nms=pipeline.nms,
+        num_classes=spec.get("numClasses") or pipeline.num_classes or 0,
+        nms=pipeline.nms
+        if pipeline.nms.source != "defaults" or not nms
+        else NmsSettings.from_json(nms),
         files=_files(read_tfjs_model(folder / "model.json")),
     )
+
+
+def _record_spec(model_json: Path, spec: ModelSpec) -> None:
+    """Keep how to run the model inside model.json, so the converted model can be rebuilt alone."""
+    manifest = json.loads(model_json.read_text(encoding="utf-8"))
+    recorded = manifest.setdefault("userDefinedMetadata", {}).setdefault("sitegen", {})
+    recorded["input"] = spec.input_name
+    recorded["outputs"] = dict(spec.outputs)
+    recorded["model"] = {k: v for k, v in spec.to_json().items() if k not in ("files", "url")}
+    model_json.write_text(json.dumps(manifest, separators=(",", ":")), encoding="utf-8")
 
 
 def choose_postprocess(requested: str, has_raw: bool, has_graph: bool) -> str:

@@ -35,6 +35,17 @@ class NmsSettings:
     class_agnostic: bool = False
     source: str = "defaults"  # where the numbers came from: "pipeline.config" or "defaults"
 
+    @classmethod
+    def from_json(cls, data: dict) -> NmsSettings:
+        return cls(
+            score_threshold=float(data["scoreThreshold"]),
+            iou_threshold=float(data["iouThreshold"]),
+            max_per_class=int(data["maxPerClass"]),
+            max_total=int(data["maxTotal"]),
+            class_agnostic=bool(data["classAgnostic"]),
+            source=str(data.get("source", "model.json")),
+        )
+
     def to_json(self) -> dict:
         return {
             "scoreThreshold": self.score_threshold,

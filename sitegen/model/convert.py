@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import json
 import os
 import tempfile
 from dataclasses import dataclass
@@ -81,18 +80,7 @@ def convert(
                 )
         except ValueError as exc:
             raise _conversion_error(exc) from None
-    record_roles(out_dir / "model.json", input_name, outputs)
     return ConvertedModel(out_dir, input_name, outputs)
-
-
-def record_roles(model_json: Path, input_name: str, outputs: dict[str, str]) -> None:
-    """Keep the role mapping inside model.json too, so the converted model can be rebuilt alone."""
-    manifest = json.loads(model_json.read_text(encoding="utf-8"))
-    manifest.setdefault("userDefinedMetadata", {})["sitegen"] = {
-        "input": input_name,
-        "outputs": outputs,
-    }
-    model_json.write_text(json.dumps(manifest, separators=(",", ":")), encoding="utf-8")
 
 
 def _output_nodes(signature: SignatureInfo, roles: tuple[str, ...], frozen) -> dict[str, str]:
