@@ -54,8 +54,8 @@ def build(options: BuildOptions) -> BuildResult:
         staging = write.staging_folder(options.out)
         try:
             spec = _model_into(staging / MODEL_FOLDER, source, pipeline, options)
-            _record_spec(staging / MODEL_FOLDER / "model.json", spec)
             config = _site_config(options, source, spec, pipeline)
+            _record_spec(staging / MODEL_FOLDER / "model.json", config)
             with stage("Rendering the page"):
                 files = render_site(config, runtime_version((runtime / "runtime.json").read_text()))
                 write.write_text_files(staging, files)
@@ -189,10 +189,13 @@ def _spec_from_recorded(folder: Path, model, recorded: dict, pipeline: PipelineS
     )
 
 
-def _record_spec(model_json: Path, spec: ModelSpec) -> None:
-    """Keep how to run the model inside model.json, so the converted model can be rebuilt alone."""
+def _record_spec(model_json: Path, config: SiteConfig) -> None:
+    """Keep how to run the model (and its labels) inside model.json, so the converted model can be
+    rebuilt alone."""
+    spec = config.model
     manifest = json.loads(model_json.read_text(encoding="utf-8"))
     recorded = manifest.setdefault("userDefinedMetadata", {}).setdefault("sitegen", {})
+    recorded["labels"] = {str(k): v for k, v in sorted(config.labels.items())}
     recorded["input"] = spec.input_name
     recorded["outputs"] = dict(spec.outputs)
     recorded["model"] = {k: v for k, v in spec.to_json().items() if k not in ("files", "url")}
@@ -223,6 +226,9 @@ def _site_config(
     if label_path is not None:
         labels = label_files.read_labels(label_path)
         note(f"  labels     = {label_path} ({len(labels)} classes)")
+    elif _recorded_labels(source):
+        labels = _recorded_labels(source)
+        note(f"  labels     = recorded in {source.path.name} ({len(labels)} classes)")
     else:
         note("  labels     = none found; classes are shown as 'class N' (pass --labels FILE)")
     num_classes = spec.num_classes or (max(labels) if labels else 0)
@@ -238,6 +244,14 @@ def _site_config(
         model=spec,
         sitegen_version=__version__,
     )
+
+
+def _recorded_labels(source: ModelSource) -> dict[int, str]:
+    if source.kind != "tfjs":
+        return {}
+    manifest = read_tfjs_model(source.path).manifest
+    recorded = manifest.get("userDefinedMetadata", {}).get("sitegen", {}).get("labels", {})
+    return {int(k): str(v) for k, v in recorded.items()}
 
 
 def _default_title(labels: dict[int, str]) -> str:

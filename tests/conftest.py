@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import hashlib
 import os
 import sys
 from pathlib import Path
@@ -44,15 +43,6 @@ def run_cli(capsys, monkeypatch):
         return CliResult(code, out, err)
 
     return run
-
-
-def tree_digest(folder: Path) -> dict[str, str]:
-    """{relative path: sha256} of every file, to prove a folder was left byte-for-byte as it was."""
-    return {
-        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file()
-    }
 
 
 @pytest.fixture(scope="session")

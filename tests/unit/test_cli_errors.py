@@ -9,7 +9,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import tree_digest
+from support import tree_digest
 
 from sitegen.site.write import MARKER
 
