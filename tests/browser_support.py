@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import base64
+import functools
 from contextlib import contextmanager
 from pathlib import Path
+
+import numpy as np
+import pytest
 
 from sitegen.serve import serve_in_thread
 
@@ -66,3 +71,83 @@ RECORD_EVENTS_JS = """
   });
 }
 """
+
+
+@functools.lru_cache(maxsize=4)
+def _serving_function(saved_model: Path):
+    import tensorflow as tf
+
+    loaded = tf.saved_model.load(str(saved_model))
+    return loaded, loaded.signatures["serving_default"]
+
+
+def reference_outputs(saved_model: Path, image: np.ndarray) -> dict[str, np.ndarray]:
+    """TensorFlow's outputs for one uint8 HxWx3 image, keyed by signature name."""
+    import tensorflow as tf
+
+    _, function = _serving_function(saved_model)
+    (key,) = function.structured_input_signature[1].keys()
+    outputs = function(**{key: tf.constant(image[None], tf.uint8)})
+    return {k.split(":")[0]: v.numpy() for k, v in outputs.items()}
+
+
+def detections_in_page(browser, site: Path, image: Path, query: str) -> list[dict]:
+    with served(site) as url:
+        page, watcher = open_page(browser, url + "?" + query)
+        page.evaluate(RECORD_EVENTS_JS)
+        page.wait_for_function("window.sitegen && window.sitegen.state !== 'loading'")
+        assert page.evaluate("window.sitegen.state") != "error", page.inner_text("#error")
+        page.set_input_files("input[type=file]", str(image))
+        page.wait_for_function("window.__events.some(e => e.detail.source === 'image')")
+        events = page.evaluate("window.__events.filter(e => e.detail.source === 'image')")
+        watcher.assert_clean()
+        page.context.close()
+    return events
+
+
+def expected_from_tensorflow(saved_model: Path, event: dict, threshold: float, limit: int):
+    input_ = event["input"]
+    rgb = np.frombuffer(base64.b64decode(input_["rgb"]), np.uint8)
+    pixels = rgb.reshape(input_["height"], input_["width"], 3)
+    outputs = reference_outputs(saved_model, pixels)
+    count = int(outputs["num_detections"][0])
+    expected = []
+    for i in range(count):
+        score = float(outputs["detection_scores"][0, i])
+        if score >= threshold:
+            ymin, xmin, ymax, xmax = outputs["detection_boxes"][0, i]
+            expected.append(
+                {
+                    "classId": int(outputs["detection_classes"][0, i]),
+                    "score": score,
+                    "box": [xmin, ymin, xmax - xmin, ymax - ymin],
+                }
+            )
+    return expected[:limit]
+
+
+def assert_same_detections(
+    actual: list[dict], expected: list[dict], *, box_tol: float = 1e-3, score_tol: float = 1e-3
+) -> None:
+    """Same detections in the same order. Scores that differ by less than float32 noise (1e-6) may
+    trade places, as they do between any two implementations of the same sort."""
+    assert len(expected) > 0, "the reference found nothing: the comparison would prove nothing"
+    assert len(actual) == len(expected), (len(actual), len(expected))
+    unused = list(range(len(actual)))
+    for rank, want in enumerate(expected):
+        got_score = actual[rank]["score"]
+        assert got_score == pytest.approx(want["score"], abs=score_tol), f"score at rank {rank}"
+        candidates = [
+            i for i in unused if abs(actual[i]["score"] - want["score"]) <= 1e-6 or i == rank
+        ]
+        match = next((i for i in candidates if _same(actual[i], want, box_tol)), None)
+        assert match is not None, f"rank {rank}: expected {want}, page has {actual[rank]}"
+        unused.remove(match)
+
+
+def _same(got: dict, want: dict, box_tol: float) -> bool:
+    box = got["box"]
+    got_box = [box["x"], box["y"], box["width"], box["height"]]
+    return got["classId"] == want["classId"] and np.allclose(
+        got_box, want["box"], atol=box_tol, rtol=0
+    )

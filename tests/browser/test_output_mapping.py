@@ -6,21 +6,16 @@ post-processing would all move boxes or scores far beyond the tolerance.
 
 from __future__ import annotations
 
-import base64
 import json
 import zipfile
 from pathlib import Path
 
 import numpy as np
 import pytest
-import tiny_models
-from browser_support import RECORD_EVENTS_JS, open_page, served
+from browser_support import assert_same_detections, detections_in_page, expected_from_tensorflow
 from PIL import Image
 
 pytestmark = pytest.mark.tensorflow
-
-BOX_TOLERANCE = 1e-3
-SCORE_TOLERANCE = 1e-3
 
 
 def _scene(path: Path, seed: int = 3) -> Path:
@@ -28,52 +23,6 @@ def _scene(path: Path, seed: int = 3) -> Path:
     pixels = rng.integers(0, 255, (12, 16, 3), dtype=np.uint8)
     Image.fromarray(pixels).resize((320, 240), Image.NEAREST).save(path)
     return path
-
-
-def detections_in_page(browser, site: Path, image: Path, query: str) -> list[dict]:
-    with served(site) as url:
-        page, watcher = open_page(browser, url + "?" + query)
-        page.evaluate(RECORD_EVENTS_JS)
-        page.wait_for_function("window.sitegen && window.sitegen.state !== 'loading'")
-        assert page.evaluate("window.sitegen.state") != "error", page.inner_text("#error")
-        page.set_input_files("input[type=file]", str(image))
-        page.wait_for_function("window.__events.some(e => e.detail.source === 'image')")
-        events = page.evaluate("window.__events.filter(e => e.detail.source === 'image')")
-        watcher.assert_clean()
-        page.context.close()
-    return events
-
-
-def expected_from_tensorflow(saved_model: Path, event: dict, threshold: float, limit: int):
-    input_ = event["input"]
-    rgb = np.frombuffer(base64.b64decode(input_["rgb"]), np.uint8)
-    pixels = rgb.reshape(input_["height"], input_["width"], 3)
-    outputs = tiny_models.run_saved_model(saved_model, pixels)
-    count = int(outputs["num_detections"][0])
-    expected = []
-    for i in range(count):
-        score = float(outputs["detection_scores"][0, i])
-        if score >= threshold:
-            ymin, xmin, ymax, xmax = outputs["detection_boxes"][0, i]
-            expected.append(
-                {
-                    "classId": int(outputs["detection_classes"][0, i]),
-                    "score": score,
-                    "box": [xmin, ymin, xmax - xmin, ymax - ymin],
-                }
-            )
-    return expected[:limit]
-
-
-def assert_same_detections(actual: list[dict], expected: list[dict]) -> None:
-    assert len(expected) > 0, "the reference found nothing: the comparison would prove nothing"
-    assert len(actual) == len(expected), (len(actual), len(expected))
-    for got, want in zip(actual, expected, strict=True):
-        assert got["classId"] == want["classId"]
-        assert got["score"] == pytest.approx(want["score"], abs=SCORE_TOLERANCE)
-        box = got["box"]
-        got_box = [box["x"], box["y"], box["width"], box["height"]]
-        assert got_box == pytest.approx(want["box"], abs=BOX_TOLERANCE)
 
 
 def _check(
