@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import os
 import tempfile
 from dataclasses import dataclass
@@ -80,7 +81,33 @@ def convert(
                 )
         except ValueError as exc:
             raise _conversion_error(exc) from None
+    flatten_fused_biases(out_dir / "model.json")
     return ConvertedModel(out_dir, input_name, outputs)
+
+
+_FUSED_OPS = ("_FusedConv2D", "FusedDepthwiseConv2dNative", "_FusedMatMul")
+
+
+def flatten_fused_biases(model_json: Path) -> int:
+    """Give fused convolutions rank-1 biases. Grappler folds a broadcast ``Add`` of a [1,1,1,C]
+    constant into the convolution as its bias; TF.js cpu/webgl broadcast it, but the WASM backend
+    fails with "FusedConv2D only supports rank-1 bias". The data is the same either way, so only
+    the declared shape changes. Returns how many weights were reshaped."""
+    manifest = json.loads(model_json.read_text(encoding="utf-8"))
+    weights = {w["name"]: w for group in manifest["weightsManifest"] for w in group["weights"]}
+    changed = 0
+    for node in manifest.get("modelTopology", {}).get("node", []):
+        if node.get("op") not in _FUSED_OPS:
+            continue
+        for name in node.get("input", [])[2:]:
+            weight = weights.get(name.split(":")[0])
+            shape = weight["shape"] if weight else []
+            if len(shape) > 1 and all(d == 1 for d in shape[:-1]):
+                weight["shape"] = [shape[-1]]
+                changed += 1
+    if changed:
+        model_json.write_text(json.dumps(manifest, separators=(",", ":")), encoding="utf-8")
+    return changed
 
 
 def _output_nodes(signature: SignatureInfo, roles: tuple[str, ...], frozen) -> dict[str, str]:
