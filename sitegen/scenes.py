@@ -873,36 +873,50 @@ class _Track:
 
 
 def _footage_tracks(rng: np.random.Generator, width: int, height: int, frames: int) -> list[_Track]:
-    """Signs that enter, cross and leave; the first and last tenth of the clip stay empty."""
-    low, high = _sign_size_range(width, height)
+    """Two or three signs that enter, cross and leave; the first and last tenth of the clip stay
+    empty. Signs travel in two lanes (upper and lower half, below the frame-code band) and one
+    lane carries one sign at a time, so signs never cover each other."""
     first, last = max(1, frames // 10), frames - 1 - max(1, frames // 10)
-    tracks = []
-    count = int(rng.integers(2, 4))
+    length = last - first
+    lane_height = (height - CODE_BAND[1]) / 2
+    low = max(_sign_size_range(width, height)[0], 0.15 * min(width, height))
+    # A sign's extent grows with rotation, perspective and its size change: leave room.
+    high = max(low, lane_height / 1.5)
     first_class = int(rng.integers(len(CLASSES)))
-    for number in range(count):
-        # Alternate classes so every clip with signs shows both.
+    lanes_free_from = [first, first + int(rng.uniform(0.1, 0.4) * length)]
+    tracks = []
+    for number in range(int(rng.integers(2, 4))):
+        lane = number % 2
+        start = lanes_free_from[lane]
+        span = int(length * rng.uniform(0.45, 0.6))
+        if start + span > last:
+            span = last - start
+        if span < length * 0.25:
+            continue
+        lanes_free_from[lane] = start + span + 2
+        # Alternate classes so that clips show both.
         class_id = 1 + (first_class + number) % len(CLASSES)
-        size = math.exp(
-            rng.uniform(math.log(max(low, 0.15 * min(width, height))), math.log(high * 0.8))
+        size = math.exp(rng.uniform(math.log(low), math.log(high)))
+        reach = 0.75 * size
+        lane_top = CODE_BAND[1] + lane * lane_height
+        y_low, y_high = lane_top + reach, lane_top + lane_height - reach
+        y_in, y_out = (
+            rng.uniform(y_low, y_high, size=2)
+            if y_low < y_high
+            else (lane_top + lane_height / 2,) * 2
         )
-        half = 0.75 * size
-        # Keep the sign's top below the frame-code band for its whole trip.
-        top_limit = CODE_BAND[1] + half + 2
-        y_in, y_out = rng.uniform(top_limit, height - half * 0.5, size=2)
         left_to_right = rng.random() < 0.5
-        x_in, x_out = (-half, width + half) if left_to_right else (width + half, -half)
-        span = (last - first) * rng.uniform(0.5, 0.8)
-        start = int(first + rng.uniform(0, 1) * (last - first - span))
+        x_in, x_out = (-reach, width + reach) if left_to_right else (width + reach, -reach)
         pose = _random_pose(rng, class_id, x_in, y_in, size)
         pose.angle = float(rng.normal(0, 0.08))
         tracks.append(
             _Track(
                 pose=pose,
                 start=start,
-                end=int(start + span),
+                end=start + span,
                 path=np.array([(x_in, y_in), (x_out, y_out)]),
                 ease=float(rng.uniform(0.0, 0.9)),
-                size_change=float(rng.uniform(-0.25, 0.25)),
+                size_change=float(rng.uniform(-0.2, 0.2)),
                 wobble=float(rng.uniform(0, 0.12)),
             )
         )
@@ -912,12 +926,18 @@ def _footage_tracks(rng: np.random.Generator, width: int, height: int, frames: i
 def _footage_frame_boxes(
     canvas: np.ndarray, poses: list[_SignPose], occluder: _Occluder | None
 ) -> list[dict]:
+    """Composite the signs (and the occluder in front) and return the frame's ground truth."""
+    height, width = canvas.shape[:2]
+    layers = [_render_sign(pose) for pose in poses]
+    coverages = [_composite(canvas, layer) for layer in layers]
+    hidden = np.zeros((height, width), bool) if occluder is None else occluder[1].copy()
+    visible_masks = []
+    for coverage in reversed(coverages):  # what is drawn later hides what is behind it
+        visible_masks.append(coverage & ~hidden)
+        hidden |= coverage
+    visible_masks.reverse()
     entries = []
-    for pose in poses:
-        layer = _render_sign(pose)
-        visible = _composite(canvas, layer)
-        if occluder is not None:
-            visible &= ~occluder[1]
+    for pose, layer, visible in zip(poses, layers, visible_masks, strict=True):
         box = _mask_box(pose.class_id, visible)
         if box is None or box.width < 4 or box.height < 4:
             continue

@@ -1,0 +1,338 @@
+// Wires the page together: loads config, TF.js and the model, runs the detector on the camera,
+// an uploaded image or an uploaded video, and reports each processed frame to the overlay, the
+// detection list, the readouts and a `sitegen:detections` event (which tests listen to).
+
+import { cameraAvailable, listCameras, openCamera, stopStream, streamDeviceId } from './camera.js';
+import { loadConfig, readQuery } from './config.js';
+import { userMessage } from './errors.js';
+import { FrameInput } from './frame.js';
+import { runVideoLoop } from './loop.js';
+import { createDetector, fetchModelArtifacts } from './model.js';
+import { makeLabelLookup, selectDetections } from './postprocess.js';
+import { Overlay } from './renderer.js';
+import { chooseBackend, loadTf } from './runtime.js';
+import { fileKind, playVideoFile, releaseUpload, showImage } from './sources.js';
+import { PageUi } from './ui.js';
+
+const ui = new PageUi();
+const overlay = new Overlay(ui.overlayCanvas);
+const query = readQuery(window.location.search);
+
+let tf = null;
+let config = null;
+let detector = null;
+let backendName = null;
+let loadFailed = false;
+let frameInput = null;
+let threshold = query.threshold ?? Number(ui.threshold.value);
+let maxDetections = 20;
+let labelFor = makeLabelLookup({});
+let frameCounter = 0;
+// What is being shown: {kind: 'camera'|'video'|'image', element, stream?, stopLoop?, last?}.
+// Replacing it is how a source is stopped; work for a source that is no longer current is dropped.
+let currentSource = null;
+
+let settleReady;
+const ready = new Promise((resolve, reject) => {
+  settleReady = { resolve, reject };
+});
+// The page shows load errors itself; this keeps a rejection nobody awaits off the console.
+ready.catch(() => {});
+
+window.sitegen = {
+  get state() {
+    if (loadFailed) return 'error';
+    if (!detector) return 'loading';
+    return currentSource && currentSource.kind !== 'image' ? 'running' : 'ready';
+  },
+  get backend() {
+    return backendName;
+  },
+  get config() {
+    return config;
+  },
+  get inputCanvas() {
+    return frameInput ? frameInput.canvas : null;
+  },
+  ready,
+  memory: () => (tf ? tf.memory() : null),
+  overlay: () => overlay.snapshot(),
+};
+
+// ---- errors and status ------------------------------------------------------------------------
+
+function reportError(message) {
+  ui.showError(message);
+  window.dispatchEvent(new CustomEvent('sitegen:error', { detail: { message } }));
+}
+
+function idleStatus() {
+  return 'Ready. Press Start camera, or upload an image or video.';
+}
+
+// ---- loading ----------------------------------------------------------------------------------
+
+async function load() {
+  for (const problem of query.problems) ui.addWarning(problem);
+  try {
+    config = await loadConfig();
+    applyConfig(config);
+    // The weights download while TF.js and its backend start.
+    const artifacts = fetchModelArtifacts(config.model, (loaded, total) => ui.setProgress(loaded, total));
+    artifacts.catch(() => {}); // awaited below; this only stops an early rejection counting as unhandled
+    tf = await loadTf();
+    const backend = await chooseBackend(tf, config, query.backend);
+    backendName = backend.name;
+    ui.setBackend(backend.description);
+    for (const warning of backend.warnings) ui.addWarning(warning);
+    const loaded = await createDetector(tf, config.model, artifacts);
+    ui.hideProgress();
+    detector = loaded;
+  } catch (error) {
+    loadFailed = true;
+    ui.hideProgress();
+    ui.setStatus('The detector is not available.');
+    const message = userMessage(error, 'The detector could not start');
+    reportError(message);
+    settleReady.reject(new Error(message));
+    return;
+  }
+  ui.setStatus(currentSource ? statusFor(currentSource) : idleStatus());
+  settleReady.resolve();
+  window.dispatchEvent(new CustomEvent('sitegen:ready', { detail: { backend: backendName } }));
+  // An image uploaded while the model was loading gets its detections now.
+  if (currentSource?.kind === 'image') runOnce(currentSource);
+}
+
+function applyConfig(loadedConfig) {
+  if (query.threshold === null && typeof loadedConfig.threshold === 'number') threshold = loadedConfig.threshold;
+  ui.setThreshold(threshold);
+  if (Number.isInteger(loadedConfig.maxDetections) && loadedConfig.maxDetections > 0) maxDetections = loadedConfig.maxDetections;
+  labelFor = makeLabelLookup(loadedConfig.labels);
+  frameInput = new FrameInput(loadedConfig.model.input.size ?? null);
+}
+
+// ---- detection --------------------------------------------------------------------------------
+
+// One inference at a time, across all sources: an image run waits for the camera frame in flight.
+let queue = Promise.resolve();
+function serialised(task) {
+  const run = queue.then(task);
+  queue = run.catch(() => {});
+  return run;
+}
+
+function naturalSize(element) {
+  return element instanceof HTMLVideoElement
+    ? [element.videoWidth, element.videoHeight]
+    : [element.naturalWidth, element.naturalHeight];
+}
+
+async function processFrame(source) {
+  if (!detector || source !== currentSource) return;
+  const [width, height] = naturalSize(source.element);
+  if (!width || !height) return;
+  const started = performance.now();
+  frameInput.draw(source.element, width, height);
+  const candidates = await detector.detectPixels(frameInput.canvas);
+  const inferenceMs = performance.now() - started;
+  if (source !== currentSource) return; // stopped or replaced while the model ran
+  source.last = { candidates, width, height, inferenceMs };
+  publish(source);
+  stats.record(inferenceMs);
+}
+
+// Reports the source's last result. Runs synchronously, before the next frame can be drawn into the
+// input canvas, so `sitegen:detections` listeners can read the pixels the model saw.
+function publish(source) {
+  const { candidates, width, height, inferenceMs } = source.last;
+  const detections = selectDetections(candidates, { threshold, maxDetections, labelFor });
+  frameCounter += 1;
+  // The overlay first, so a listener calling window.sitegen.overlay() sees this frame's boxes.
+  overlay.show(source.element, detections, width, height);
+  ui.showDetections(detections);
+  window.dispatchEvent(new CustomEvent('sitegen:detections', {
+    detail: { source: source.kind, frame: frameCounter, width, height, backend: backendName, inferenceMs, detections },
+  }));
+}
+
+function runOnce(source) {
+  serialised(() => processFrame(source)).catch((error) => detectionFailed(source, error));
+}
+
+function detectionFailed(source, error) {
+  if (source !== currentSource) return;
+  stopSource();
+  reportError(userMessage(error, 'Detection failed'));
+}
+
+// Frames per second over the last second or so, and a smoothed inference time.
+const stats = {
+  windowStart: 0,
+  frames: 0,
+  fps: null,
+  inferenceMs: null,
+  record(inferenceMs) {
+    const now = performance.now();
+    if (this.frames === 0) this.windowStart = now;
+    this.frames += 1;
+    if (now - this.windowStart >= 1000) {
+      this.fps = ((this.frames - 1) * 1000) / (now - this.windowStart);
+      this.frames = 1;
+      this.windowStart = now;
+    }
+    this.inferenceMs = this.inferenceMs === null ? inferenceMs : 0.8 * this.inferenceMs + 0.2 * inferenceMs;
+    ui.setStats(this.fps, this.inferenceMs);
+  },
+  reset() {
+    this.frames = 0;
+    this.fps = null;
+    ui.setStats(null, this.inferenceMs);
+  },
+};
+
+// ---- sources ----------------------------------------------------------------------------------
+
+function statusFor(source) {
+  const what = { camera: 'Camera on', video: 'Playing the uploaded video', image: 'Showing the uploaded image' }[source.kind];
+  return detector ? `${what}.` : `${what}; the detector is still loading…`;
+}
+
+function stopSource() {
+  const source = currentSource;
+  currentSource = null;
+  if (!source) return;
+  source.stopLoop?.();
+  stopStream(source.stream);
+  if (source.element === ui.video) {
+    ui.video.pause();
+    ui.video.srcObject = null;
+    ui.video.removeAttribute('src');
+    ui.video.load();
+  } else {
+    ui.image.removeAttribute('src');
+  }
+  releaseUpload();
+  overlay.clear();
+  ui.showMedia(null);
+  ui.showDetections([]);
+  ui.setCameraRunning(false);
+  stats.reset();
+}
+
+function startLoop(source) {
+  source.stopLoop = runVideoLoop(
+    source.element,
+    () => serialised(() => processFrame(source)),
+    (error) => detectionFailed(source, error),
+  );
+}
+
+async function startCamera(deviceId) {
+  stopSource();
+  ui.clearError();
+  const source = { kind: 'camera', element: ui.video, stream: null };
+  currentSource = source;
+  ui.setCameraRunning(true);
+  ui.setStatus('Starting the camera…');
+  try {
+    const stream = await openCamera(deviceId);
+    if (source !== currentSource) {
+      stopStream(stream); // stopped or replaced while the permission prompt was open
+      return;
+    }
+    source.stream = stream;
+    ui.video.srcObject = stream;
+    ui.video.muted = true;
+    ui.showMedia('video'); // visible before play: hidden videos get no frame callbacks
+    await ui.video.play();
+    if (source !== currentSource) return;
+    startLoop(source);
+    ui.setStatus(statusFor(source));
+    refreshCameraList(streamDeviceId(stream)); // labels are readable now that access is granted
+  } catch (error) {
+    if (source !== currentSource) return;
+    stopSource();
+    ui.setStatus(detector ? idleStatus() : 'Loading the detector…');
+    reportError(userMessage(error, 'The camera could not be started'));
+  }
+}
+
+async function openFile(file) {
+  const kind = fileKind(file);
+  if (!kind) {
+    reportError(`${file.name} is not an image or a video. Choose an image (JPEG, PNG…) or a video (MP4, WebM…).`);
+    return;
+  }
+  stopSource();
+  ui.clearError();
+  const source = { kind, element: kind === 'image' ? ui.image : ui.video };
+  currentSource = source;
+  try {
+    if (kind === 'image') {
+      await showImage(file, ui.image);
+      if (source !== currentSource) return;
+      ui.showMedia('image');
+      ui.setStatus(statusFor(source));
+      runOnce(source);
+    } else {
+      ui.showMedia('video');
+      await playVideoFile(file, ui.video);
+      if (source !== currentSource) return;
+      startLoop(source);
+      ui.setStatus(statusFor(source));
+    }
+  } catch (error) {
+    if (source !== currentSource) return;
+    stopSource();
+    ui.setStatus(detector ? idleStatus() : 'Loading the detector…');
+    reportError(userMessage(error, `Could not open ${file.name}`));
+  }
+}
+
+async function refreshCameraList(selectedId) {
+  ui.setCameras(await listCameras(), selectedId);
+}
+
+// ---- controls ---------------------------------------------------------------------------------
+
+ui.cameraToggle.addEventListener('click', () => {
+  if (currentSource?.kind === 'camera') {
+    stopSource();
+    ui.setStatus(detector ? 'Camera off.' : 'Loading the detector…');
+  } else {
+    startCamera(ui.cameraSelect.value);
+  }
+});
+
+ui.cameraSelect.addEventListener('change', () => {
+  if (currentSource?.kind === 'camera') startCamera(ui.cameraSelect.value);
+});
+
+ui.fileInput.addEventListener('change', () => {
+  const file = ui.fileInput.files?.[0];
+  if (file) openFile(file);
+});
+
+ui.threshold.addEventListener('input', () => {
+  threshold = Number(ui.threshold.value);
+  ui.setThreshold(threshold);
+  // A still image gets no new frames: show its last result again at the new threshold.
+  const source = currentSource;
+  if (source?.kind === 'image' && source.last && !source.republishQueued) {
+    source.republishQueued = true;
+    serialised(() => {
+      source.republishQueued = false;
+      if (source === currentSource) publish(source);
+    });
+  }
+});
+
+if (cameraAvailable()) {
+  refreshCameraList();
+  navigator.mediaDevices.addEventListener?.('devicechange', () => refreshCameraList());
+}
+
+ui.setThreshold(threshold);
+load();
+if (query.autostart) startCamera(ui.cameraSelect.value);

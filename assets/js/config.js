@@ -1,0 +1,109 @@
+// Reads the site's config.json (written by `sitegen build`, schema 1) and the page's query
+// parameters. The page knows nothing about the model that is not in config.json.
+
+import { PageError } from './errors.js';
+
+export const SUPPORTED_SCHEMA = 1;
+export const ALL_BACKENDS = ['wasm', 'webgpu', 'webgl', 'cpu'];
+
+/**
+ * @param {string} url  relative to the page, so the site works under any sub-path
+ * @returns {Promise<object>} the parsed config, checked for what the page relies on
+ */
+export async function loadConfig(url = 'config.json') {
+  let response;
+  try {
+    response = await fetch(url, { cache: 'no-cache' });
+  } catch (error) {
+    throw new PageError(`Could not load the site configuration: ${url} could not be downloaded (${error.message}). Check the connection and reload the page.`, { cause: error });
+  }
+  if (!response.ok) {
+    throw new PageError(`Could not load the site configuration: ${url} returned HTTP ${response.status}. Upload every file of the built site.`);
+  }
+  let config;
+  try {
+    config = await response.json();
+  } catch (error) {
+    throw new PageError(`Could not load the site configuration: ${url} is not valid JSON.`, { cause: error });
+  }
+  return checkConfig(config, url);
+}
+
+/** Throws a PageError naming the first missing or malformed key the page needs. */
+export function checkConfig(config, url = 'config.json') {
+  const problem = findProblem(config);
+  if (problem) {
+    throw new PageError(`The site configuration ${url} is not usable: ${problem}. Rebuild the site with sitegen.`);
+  }
+  return config;
+}
+
+function findProblem(config) {
+  if (config === null || typeof config !== 'object') return 'it is not a JSON object';
+  if (config.schema !== SUPPORTED_SCHEMA) {
+    return `it has schema ${JSON.stringify(config.schema)}, this page reads schema ${SUPPORTED_SCHEMA}`;
+  }
+  const model = config.model;
+  if (!model || typeof model !== 'object') return '"model" is missing';
+  if (typeof model.url !== 'string' || !model.url) return '"model.url" is missing';
+  if (!model.input || typeof model.input.name !== 'string') return '"model.input.name" is missing';
+  if (!['int32', 'float32'].includes(model.input.dtype)) return '"model.input.dtype" must be "int32" or "float32"';
+  const size = model.input.size;
+  if (size !== null && size !== undefined && !(Array.isArray(size) && size.length === 2 && size.every((n) => Number.isInteger(n) && n > 0))) {
+    return '"model.input.size" must be [height, width] or null';
+  }
+  const roles = model.postprocess === 'graph' ? ['boxes', 'scores', 'classes', 'count']
+    : model.postprocess === 'raw' ? ['rawBoxes', 'rawScores'] : null;
+  if (!roles) return '"model.postprocess" must be "graph" or "raw"';
+  for (const role of roles) {
+    if (typeof model.outputs?.[role] !== 'string') return `"model.outputs.${role}" is missing`;
+  }
+  if (model.postprocess === 'raw') {
+    const nms = model.nms;
+    if (!nms) return '"model.nms" is missing';
+    for (const key of ['scoreThreshold', 'iouThreshold', 'maxPerClass', 'maxTotal']) {
+      if (typeof nms[key] !== 'number') return `"model.nms.${key}" is missing`;
+    }
+  }
+  if (model.files !== undefined && !Array.isArray(model.files)) return '"model.files" must be a list';
+  return null;
+}
+
+/** The backends to try automatically, best first: config order minus those the build found wrong. */
+export function automaticBackendOrder(config) {
+  const order = Array.isArray(config.backends?.order) && config.backends.order.length
+    ? config.backends.order : ALL_BACKENDS;
+  const verified = config.backends?.verified ?? {};
+  return order.filter((name) => ALL_BACKENDS.includes(name) && verified[name] !== false);
+}
+
+/**
+ * ?autostart=1, ?backend=wasm|webgl|webgpu|cpu, ?threshold=0.4
+ * @returns {{autostart: boolean, backend: string|null, threshold: number|null, problems: string[]}}
+ */
+export function readQuery(search) {
+  const params = new URLSearchParams(search);
+  const problems = [];
+  const autostart = ['1', 'true', 'yes'].includes((params.get('autostart') ?? '').toLowerCase());
+
+  let backend = params.get('backend');
+  if (backend !== null) {
+    backend = backend.toLowerCase();
+    if (!ALL_BACKENDS.includes(backend)) {
+      problems.push(`Ignored backend=${params.get('backend')} in the address: use one of ${ALL_BACKENDS.join(', ')}.`);
+      backend = null;
+    }
+  }
+
+  let threshold = null;
+  const rawThreshold = params.get('threshold');
+  if (rawThreshold !== null) {
+    const value = Number(rawThreshold);
+    if (rawThreshold.trim() !== '' && Number.isFinite(value) && value >= 0 && value <= 1) {
+      threshold = value;
+    } else {
+      problems.push(`Ignored threshold=${rawThreshold} in the address: use a number from 0 to 1.`);
+    }
+  }
+  return { autostart, backend, threshold, problems };
+}

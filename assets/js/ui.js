@@ -1,0 +1,171 @@
+// The page's DOM outside the picture: status, progress, errors, readouts, controls and the
+// detection list. Everything coming from data (labels, file names, messages) goes in as text.
+
+import { colourFor, describeDetection } from './renderer.js';
+
+const byId = (id) => document.getElementById(id);
+
+export class PageUi {
+  constructor() {
+    this.stage = byId('stage');
+    this.video = byId('video');
+    this.image = byId('image');
+    this.overlayCanvas = byId('overlay');
+    this.placeholder = byId('placeholder');
+    this.status = byId('status');
+    this.progress = byId('progress');
+    this.error = byId('error');
+    this.warning = byId('warning');
+    this.cameraToggle = byId('camera-toggle');
+    this.cameraSelect = byId('camera-select');
+    this.fileInput = byId('file');
+    this.threshold = byId('threshold');
+    this.thresholdValue = byId('threshold-value');
+    this.backend = byId('backend');
+    this.fps = byId('fps');
+    this.inferenceMs = byId('inference-ms');
+    this.detections = byId('detections');
+    this.listThrottle = new ListThrottle((items) => this.renderDetectionList(items));
+    this.colourLegend();
+  }
+
+  setStatus(text) {
+    this.status.textContent = text;
+  }
+
+  setProgress(loaded, total) {
+    if (total > 0) {
+      this.progress.max = total;
+      this.progress.value = Math.min(loaded, total);
+      this.setStatus(`Loading the model… ${formatMegabytes(loaded)} of ${formatMegabytes(total)}`);
+    } else {
+      this.progress.removeAttribute('value'); // indeterminate
+      this.setStatus(`Loading the model… ${formatMegabytes(loaded)}`);
+    }
+  }
+
+  hideProgress() {
+    this.progress.hidden = true;
+  }
+
+  showError(message) {
+    this.error.textContent = message;
+  }
+
+  clearError() {
+    this.error.textContent = '';
+  }
+
+  addWarning(message) {
+    this.warning.textContent = this.warning.textContent ? `${this.warning.textContent} ${message}` : message;
+  }
+
+  setBackend(description) {
+    this.backend.textContent = description;
+  }
+
+  setStats(fps, inferenceMs) {
+    this.fps.textContent = fps === null ? '–' : fps.toFixed(1);
+    this.inferenceMs.textContent = inferenceMs === null ? '–' : `${Math.round(inferenceMs)} ms`;
+  }
+
+  setCameraRunning(running) {
+    this.cameraToggle.textContent = running ? 'Stop camera' : 'Start camera';
+  }
+
+  /** The threshold readout shows the value in use, which may be finer than the slider's steps (?threshold=0.005). */
+  setThreshold(value) {
+    this.threshold.value = String(value);
+    this.thresholdValue.textContent = formatThreshold(value);
+  }
+
+  /** Which element shows the picture: 'video', 'image' or null (placeholder). */
+  showMedia(which) {
+    this.video.hidden = which !== 'video';
+    this.image.hidden = which !== 'image';
+    this.placeholder.hidden = which !== null;
+  }
+
+  setCameras(cameras, selectedId) {
+    const select = this.cameraSelect;
+    const keep = selectedId ?? select.value;
+    select.replaceChildren(new Option('Default camera', ''));
+    for (const camera of cameras) select.add(new Option(camera.label, camera.deviceId));
+    select.value = cameras.some((camera) => camera.deviceId === keep) ? keep : '';
+  }
+
+  showDetections(detections) {
+    this.listThrottle.push(detections);
+  }
+
+  renderDetectionList(detections) {
+    const items = detections.map((detection) => {
+      const item = document.createElement('li');
+      const swatch = document.createElement('span');
+      swatch.className = 'swatch';
+      swatch.setAttribute('aria-hidden', 'true');
+      swatch.style.backgroundColor = colourFor(detection.classId);
+      item.append(swatch, describeDetection(detection));
+      return item;
+    });
+    this.detections.replaceChildren(...items);
+  }
+
+  colourLegend() {
+    for (const swatch of document.querySelectorAll('.legend .swatch[data-class-id]')) {
+      swatch.style.backgroundColor = colourFor(Number(swatch.dataset.classId));
+    }
+  }
+}
+
+// The detection list is a live region: rewriting it every frame would make a screen reader talk
+// without pause. It is rewritten at most once a second while what is detected changes, and every
+// few seconds while only the scores move; the last state always gets shown.
+class ListThrottle {
+  constructor(render, { changedMs = 1000, sameMs = 4000 } = {}) {
+    this.render = render;
+    this.changedMs = changedMs;
+    this.sameMs = sameMs;
+    this.lastRender = -Infinity;
+    this.lastText = null;
+    this.lastLabels = null;
+    this.pending = null;
+    this.timer = null;
+  }
+
+  push(detections) {
+    this.pending = detections;
+    if (this.timer === null) this.flush();
+  }
+
+  flush() {
+    this.timer = null;
+    const detections = this.pending;
+    if (!detections) return;
+    const text = detections.map(describeDetection).join('\n');
+    if (text === this.lastText) {
+      this.pending = null;
+      return;
+    }
+    const labels = detections.map((d) => d.label).join('\n');
+    const wait = (labels === this.lastLabels ? this.sameMs : this.changedMs) - (performance.now() - this.lastRender);
+    if (wait > 0) {
+      this.timer = setTimeout(() => this.flush(), wait);
+      return;
+    }
+    this.pending = null;
+    this.lastText = text;
+    this.lastLabels = labels;
+    this.lastRender = performance.now();
+    this.render(detections);
+  }
+}
+
+function formatMegabytes(bytes) {
+  return `${(bytes / 1e6).toFixed(1)} MB`;
+}
+
+export function formatThreshold(value) {
+  // Two decimals for slider steps, more when the address asked for a finer value.
+  return Number(value.toFixed(2)) === value ? value.toFixed(2) : String(value);
+}

@@ -1,0 +1,143 @@
+// Unit tests for the page's pure helpers (no DOM, no TF.js): `node --test tests/js/`.
+
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { test } from 'node:test';
+
+import { MESSAGES, cameraError } from '../../assets/js/camera.js';
+import { automaticBackendOrder, checkConfig, readQuery } from '../../assets/js/config.js';
+import { PageError, userMessage } from '../../assets/js/errors.js';
+import { dataSourceOf } from '../../assets/js/model.js';
+import { colourFor, containRect, describeDetection } from '../../assets/js/renderer.js';
+import { fileKind } from '../../assets/js/sources.js';
+import { formatThreshold } from '../../assets/js/ui.js';
+
+function config(overrides = {}) {
+  return {
+    schema: 1,
+    threshold: 0.5,
+    maxDetections: 20,
+    labels: { 1: 'kangaroo' },
+    model: {
+      url: 'model/model.json',
+      format: 'graph-model',
+      files: [],
+      input: { name: 'input_tensor:0', dtype: 'int32', size: [320, 320] },
+      outputs: { rawBoxes: 'Identity_6:0', rawScores: 'Identity_7:0' },
+      postprocess: 'raw',
+      numClasses: 1,
+      nms: { scoreThreshold: 1e-8, iouThreshold: 0.6, maxPerClass: 100, maxTotal: 100, classAgnostic: false },
+    },
+    backends: { order: ['wasm', 'webgpu', 'webgl', 'cpu'], verified: { wasm: true } },
+    ...overrides,
+  };
+}
+
+test('every page script parses as an ES module (node --check)', () => {
+  const folder = new URL('../../assets/js/', import.meta.url);
+  const scripts = readdirSync(folder).filter((name) => name.endsWith('.js'));
+  assert.ok(scripts.includes('app.js'));
+  for (const name of scripts) {
+    const result = spawnSync(process.execPath, ['--check', fileURLToPath(new URL(name, folder))], { encoding: 'utf8' });
+    assert.equal(result.status, 0, `${name}: ${result.stderr}`);
+  }
+});
+
+test('every page module imports in Node (no top-level DOM access)', async () => {
+  const modules = readdirSync(new URL('../../assets/js/', import.meta.url)).filter((name) => name.endsWith('.js') && name !== 'app.js');
+  assert.ok(modules.length >= 8);
+  for (const name of modules) await import(`../../assets/js/${name}`);
+});
+
+test('query parameters', () => {
+  assert.deepEqual(readQuery('?autostart=1&backend=WebGL&threshold=0.4'), { autostart: true, backend: 'webgl', threshold: 0.4, problems: [] });
+  assert.deepEqual(readQuery(''), { autostart: false, backend: null, threshold: null, problems: [] });
+  const bad = readQuery('?backend=metal&threshold=2');
+  assert.equal(bad.backend, null);
+  assert.equal(bad.threshold, null);
+  assert.equal(bad.problems.length, 2);
+  assert.equal(readQuery('?threshold=').threshold, null);
+  assert.equal(readQuery('?threshold=0').threshold, 0);
+  assert.equal(readQuery('?threshold=0.005').threshold, 0.005);
+});
+
+test('automatic backend order skips backends the build found wrong', () => {
+  const verified = { wasm: false, webgl: true, cpu: null };
+  assert.deepEqual(automaticBackendOrder(config({ backends: { order: ['wasm', 'webgpu', 'webgl', 'cpu'], verified } })), ['webgpu', 'webgl', 'cpu']);
+  assert.deepEqual(automaticBackendOrder(config({ backends: undefined })), ['wasm', 'webgpu', 'webgl', 'cpu']);
+  assert.deepEqual(automaticBackendOrder(config({ backends: { order: ['cpu', 'bogus'] } })), ['cpu']);
+});
+
+test('config check names what is missing', () => {
+  assert.doesNotThrow(() => checkConfig(config()));
+  assert.throws(() => checkConfig(config({ schema: 2 })), /schema 2/);
+  const graph = config();
+  graph.model.postprocess = 'graph';
+  assert.throws(() => checkConfig(graph), /model\.outputs\.boxes/);
+  const noSize = config();
+  noSize.model.input.size = null;
+  assert.doesNotThrow(() => checkConfig(noSize));
+  const badSize = config();
+  badSize.model.input.size = [320];
+  assert.throws(() => checkConfig(badSize), /model\.input\.size/);
+  assert.throws(() => checkConfig(null), PageError);
+});
+
+test('object-fit: contain rectangle', () => {
+  assert.deepEqual(containRect(800, 600, 640, 480), { x: 0, y: 0, width: 800, height: 600 });
+  assert.deepEqual(containRect(800, 800, 640, 480), { x: 0, y: 100, width: 800, height: 600 });
+  assert.deepEqual(containRect(1000, 600, 640, 480), { x: 100, y: 0, width: 800, height: 600 });
+  assert.deepEqual(containRect(100, 100, 0, 0), { x: 0, y: 0, width: 0, height: 0 });
+});
+
+test('class colours cycle and the detection text is "label NN%"', () => {
+  assert.equal(colourFor(1), colourFor(9));
+  assert.notEqual(colourFor(1), colourFor(2));
+  assert.match(colourFor(0), /^#/);
+  assert.equal(describeDetection({ label: 'kangaroo', score: 0.871 }), 'kangaroo 87%');
+});
+
+test('camera errors become the page\'s messages', () => {
+  assert.equal(cameraError({ name: 'NotAllowedError' }).message, MESSAGES.refused);
+  assert.equal(cameraError({ name: 'NotFoundError' }).message, MESSAGES.notFound);
+  assert.equal(cameraError({ name: 'OverconstrainedError' }).message, MESSAGES.notFound);
+  assert.match(cameraError(new Error('boom')).message, /boom/);
+  assert.match(MESSAGES.refused, /^Camera access was refused\. Allow camera access for this site in your browser settings, then press Start camera again\.$/);
+  assert.match(MESSAGES.notFound, /^No camera was found\. Connect a camera, or upload an image or video instead\.$/);
+});
+
+test('user messages: PageError as is, anything else with what failed', () => {
+  assert.equal(userMessage(new PageError('Exact words.'), 'Doing'), 'Exact words.');
+  assert.equal(userMessage(new Error('detail'), 'Could not do it'), 'Could not do it: detail');
+});
+
+test('uploaded files are recognised by type, then by extension', () => {
+  assert.equal(fileKind({ type: 'image/png', name: 'a' }), 'image');
+  assert.equal(fileKind({ type: 'video/webm', name: 'a' }), 'video');
+  assert.equal(fileKind({ type: '', name: 'clip.MP4' }), 'video');
+  assert.equal(fileKind({ type: 'application/pdf', name: 'a.pdf' }), null);
+});
+
+test('threshold readout keeps finer values than the slider step', () => {
+  assert.equal(formatThreshold(0.5), '0.50');
+  assert.equal(formatThreshold(0.005), '0.005');
+  assert.equal(formatThreshold(0), '0.00');
+});
+
+test('raw outputs are requested from the data input of exporter Identity nodes', () => {
+  const nodes = [
+    { name: 'Postprocessor/Squeeze', op: 'Squeeze', input: ['x'] },
+    { name: 'nms/Equal', op: 'NoOp', input: [] },
+    { name: 'Identity_6', op: 'Identity', input: ['Postprocessor/Squeeze', '^nms/Equal'] },
+    { name: 'Identity_9', op: 'Identity', input: ['Identity_6'] },
+    { name: 'Split', op: 'Split', input: ['x'] },
+    { name: 'Identity_8', op: 'Identity', input: ['Split:1'] },
+  ];
+  assert.equal(dataSourceOf(nodes, 'Identity_6:0'), 'Postprocessor/Squeeze');
+  assert.equal(dataSourceOf(nodes, 'Identity_9'), 'Postprocessor/Squeeze');
+  assert.equal(dataSourceOf(nodes, 'Identity_8:0'), 'Split:1');
+  assert.equal(dataSourceOf(nodes, 'Postprocessor/Squeeze:0'), 'Postprocessor/Squeeze:0');
+  assert.equal(dataSourceOf(nodes, 'missing:0'), null);
+});
