@@ -43,7 +43,6 @@ def inspect_model(model: Path) -> str:
             lines.append(f"Labels from {label_path}: {shown}")
         else:
             lines.append("Labels: none found (pass --labels to build)")
-        lines.append("Backend verification: not run by inspect (build verifies in a browser)")
     return "\n".join(lines)
 
 
@@ -69,9 +68,8 @@ def _saved_model_lines(saved_model_dir: Path) -> list[str]:
     lines.append(f"Build would use: {mode} post-processing (outputs {', '.join(roles)})")
     missing = convert.unsupported_ops(info, roles)
     lines.append("Ops TF.js cannot run: " + (", ".join(missing) if missing else "none"))
-    weights = (
-        sum(int(v.numpy().size) for v in info.loaded.variables) if info.loaded.variables else 0
-    )
+    # The variables the serving function captures are the weights that end up in the shards.
+    weights = sum(int(v.shape.num_elements() or 0) for v in info.function.variables)
     sizes = ", ".join(f"{q} {weights * b / 1e6:.1f} MB" for q, b in _BYTES_PER_WEIGHT.items())
     lines.append(f"Weights: {weights:,} values; size by --quantize: {sizes}")
     return lines

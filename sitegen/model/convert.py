@@ -14,6 +14,7 @@ import contextlib
 import io
 import json
 import os
+import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,14 +32,30 @@ class ConvertedModel:
     outputs: dict[str, str]  # role -> graph node name
 
 
+@contextlib.contextmanager
+def quiet_native_logs():
+    """Hold back what TensorFlow's C++ side writes straight to file descriptor 2 (grappler and
+    device notices that TF_CPP_MIN_LOG_LEVEL does not silence); it is noise to a user."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as sink:
+        os.dup2(sink.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
 def import_converter():
     """Import the converter quietly: tensorflowjs pulls in TF-DF, which prints an advert (and,
     when stdout is not a terminal, tries to show it through IPython)."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     os.environ.setdefault("TFDF_DISABLE_WELCOME_MESSAGE", "1")
     try:
-        import tensorflow as tf
-        from tensorflowjs.converters import tf_saved_model_conversion_v2
+        with quiet_native_logs():
+            import tensorflow as tf
+            from tensorflowjs.converters import tf_saved_model_conversion_v2
 
         tf.get_logger().setLevel("ERROR")
     except ImportError as exc:
@@ -60,9 +77,10 @@ def convert(
     converter = import_converter()
     from tensorflow.python.framework import convert_to_constants
 
-    frozen = convert_to_constants.convert_variables_to_constants_v2(
-        signature.function, lower_control_flow=True, aggressive_inlining=True
-    )
+    with quiet_native_logs():
+        frozen = convert_to_constants.convert_variables_to_constants_v2(
+            signature.function, lower_control_flow=True, aggressive_inlining=True
+        )
     outputs = _output_nodes(signature, roles, frozen)
     input_name = _node(frozen.inputs[0].name)
 
@@ -70,7 +88,7 @@ def convert(
         frozen_pb = Path(tmp) / "frozen.pb"
         frozen_pb.write_bytes(frozen.graph.as_graph_def().SerializeToString())
         try:
-            with contextlib.redirect_stdout(io.StringIO()):
+            with contextlib.redirect_stdout(io.StringIO()), quiet_native_logs():
                 converter.convert_tf_frozen_model(
                     str(frozen_pb),
                     ",".join(outputs.values()),

@@ -26,18 +26,30 @@ def _scene(path: Path, seed: int = 3) -> Path:
 
 
 def _check(
-    run_cli, browser, tmp_path, model_arg, saved_model, *, postprocess="auto", backend="cpu"
+    run_cli,
+    browser,
+    tmp_path,
+    model_arg,
+    saved_model,
+    *,
+    postprocess="auto",
+    backend="cpu",
+    image=None,
 ):
     site = tmp_path / "site"
     assert run_cli("build", model_arg, "--out", site, "--postprocess", postprocess).code == 0
     config = json.loads((site / "config.json").read_text())
     threshold = 0.3
     events = detections_in_page(
-        browser, site, _scene(tmp_path / "scene.png"), f"backend={backend}&threshold={threshold}"
+        browser,
+        site,
+        image or _scene(tmp_path / "scene.png"),
+        f"backend={backend}&threshold={threshold}",
     )
     event = events[-1]
     assert event["detail"]["backend"] == backend
-    assert (event["detail"]["width"], event["detail"]["height"]) == (320, 240)
+    expected_size = (640, 480) if image else (320, 240)
+    assert (event["detail"]["width"], event["detail"]["height"]) == expected_size
     expected = expected_from_tensorflow(saved_model, event, threshold, config["maxDetections"])
     assert_same_detections(event["detail"]["detections"], expected)
     labels = {d["label"] for d in event["detail"]["detections"]}
@@ -74,3 +86,28 @@ def test_preconverted_tfjs_model(run_cli, browser, tmp_path, tiny_tf2):
     first = tmp_path / "first"
     assert run_cli("build", tiny_tf2, "--out", first).code == 0
     _check(run_cli, browser, tmp_path, first / "model" / "model.json", tiny_tf2 / "saved_model")
+
+
+@pytest.mark.parametrize("backend", ["wasm", "webgl"])
+def test_tf1_style_export_raw_on_fast_backends(run_cli, browser, tmp_path, tiny_tf1, backend):
+    _check(run_cli, browser, tmp_path, tiny_tf1, tiny_tf1 / "saved_model", backend=backend)
+
+
+@pytest.mark.parametrize("backend", ["wasm", "cpu"])
+def test_default_model_matches_tensorflow(run_cli, browser, tmp_path, backend):
+    import sitegen.scenes as scenes
+    from sitegen.resources import default_model_dir
+
+    image, boxes = scenes.render_scene(np.random.default_rng(5), 640, 480, max_objects=3)
+    assert boxes
+    image.save(tmp_path / "signs.png")
+    model = default_model_dir()
+    _check(
+        run_cli,
+        browser,
+        tmp_path,
+        model,
+        model / "saved_model",
+        backend=backend,
+        image=tmp_path / "signs.png",
+    )

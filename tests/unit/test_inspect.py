@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.mark.tensorflow
+def test_inspect_explains_the_mapping(run_cli, tiny_tf2):
+    result = run_cli("inspect", tiny_tf2)
+    assert result.code == 0, result.err
+    out = result.out
+    assert "Input: input_tensor uint8 [1, None, None, 3]" in out
+    for role, key in [
+        ("boxes", "detection_boxes"),
+        ("scores", "detection_scores"),
+        ("classes", "detection_classes"),
+        ("count", "num_detections"),
+        ("raw_boxes", "raw_detection_boxes"),
+        ("raw_scores", "raw_detection_scores"),
+    ]:
+        assert f"{role:<10} {key}: signature name" in out
+    assert "Build would use: raw post-processing" in out
+    assert "Ops TF.js cannot run: none" in out
+    assert "size by --quantize: none" in out and "float16" in out and "uint8" in out
+    assert "Labels from" in out and "1: kangaroo, 2: stop" in out
+    assert "iou 0.5" in out.lower()
+
+
+@pytest.mark.tensorflow
+def test_inspect_tf1_export(run_cli, tiny_tf1):
+    result = run_cli("inspect", tiny_tf1)
+    assert result.code == 0, result.err
+    assert "Input: inputs uint8" in result.out
+    assert "boxes      detection_boxes" in result.out
+
+
+def test_inspect_missing_model(run_cli, tmp_path):
+    result = run_cli("inspect", tmp_path / "nope")
+    assert result.code == 2 and "does not exist" in result.error_line
