@@ -11,7 +11,7 @@ setup: $(VENV)/.installed assets/vendor/tfjs/runtime.json
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[convert,test]'
+	$(BIN)/pip install --quiet -e '.[convert,verify,test]'
 	touch $@
 
 node_modules/.installed: package.json package-lock.json

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 import tempfile
@@ -35,6 +36,8 @@ class BuildOptions:
     shard_bytes: int = 4 * 1024 * 1024
     postprocess: str = "auto"  # "auto" | "raw" | "graph"
     force: bool = False
+    verify: bool = False  # run the page per backend in headless Chromium against TensorFlow
+    verify_image: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,8 @@ def build(options: BuildOptions) -> BuildResult:
                 files = render_site(config, runtime_version((runtime / "runtime.json").read_text()))
                 write.write_text_files(staging, files)
                 _copy_static(staging, runtime)
+            if options.verify:
+                config = _verify(staging, source, config, options, Path(workdir))
             count = sum(1 for p in staging.rglob("*") if p.is_file())
             model_bytes = sum(size for _, size in spec.files)
             write.publish(staging, options.out)
@@ -67,6 +72,31 @@ def build(options: BuildOptions) -> BuildResult:
             write.discard(staging)
             raise
     return BuildResult(options.out, config, model_bytes, count)
+
+
+def _verify(
+    staging: Path, source: ModelSource, config: SiteConfig, options: BuildOptions, workdir: Path
+) -> SiteConfig:
+    from sitegen import verify
+
+    if source.kind != "saved_model":
+        note("Backend verification skipped: a TF.js model input has no TensorFlow reference")
+        return config
+    browser = verify.find_browser()
+    if browser is None:
+        note("Backend verification skipped: no Chromium found (apt-get install chromium)")
+        return config
+    image = options.verify_image or verify.sample_image(workdir)
+    with stage("Verifying each backend in headless Chromium against TensorFlow"):
+        results = verify.verify_site(staging, source.path, image, browser)
+    for result in results:
+        verdict = {True: "agrees", False: "DISAGREES (never auto-selected)", None: "skipped"}
+        note(f"  {result.backend:<6} {verdict[result.agrees]}: {result.detail}")
+    verified = {r.backend: r.agrees for r in results}
+    config = dataclasses.replace(config, verified_backends=verified)
+    write.write_text_files(staging, {"config.json": config.dumps()})
+    _record_spec(staging / MODEL_FOLDER / "model.json", config)
+    return config
 
 
 def _pipeline_path(source: ModelSource) -> Path | None:

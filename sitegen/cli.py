@@ -74,6 +74,14 @@ def build(
     force: Annotated[
         bool, typer.Option(help="Replace --out even if sitegen did not create it")
     ] = False,
+    verify: Annotated[
+        bool,
+        typer.Option(help="Check each TF.js backend against TensorFlow in headless Chromium"),
+    ] = True,
+    verify_image: Annotated[
+        Path | None,
+        typer.Option(exists=True, dir_okay=False, help="Image for --verify (default: generated)"),
+    ] = None,
 ) -> None:
     """Build a complete static site from MODEL into --out."""
     from sitegen.build import BuildOptions
@@ -98,6 +106,8 @@ def build(
         shard_bytes=parse_size(shard_size),
         postprocess=postprocess,
         force=force,
+        verify=verify,
+        verify_image=verify_image,
     )
     result = run_build(options)
     typer.echo(

@@ -127,8 +127,6 @@ async function bundle(outdir) {
     // Browsers with WebAssembly SIMD, ES modules and import.meta: Chrome 91+, Firefox 89+, Safari 16.4+.
     target: ['es2020'],
     chunkNames: 'chunk-[hash]',
-    // tfjs-backend-wasm's emscripten glue mentions Node modules behind runtime checks.
-    external: ['fs', 'path', 'os', 'worker_threads', 'perf_hooks', 'crypto', 'util'],
     define: { 'process.env.NODE_ENV': '"production"' },
     legalComments: 'eof',
     logLevel: 'warning',

@@ -61,12 +61,23 @@ window.sitegen = {
 
 // ---- errors and status ------------------------------------------------------------------------
 
+// A model load error stays on screen; a camera or file error is shown after it and replaced by
+// the next one.
+let loadError = '';
+
 function reportError(message) {
-  ui.showError(message);
+  ui.showError(loadError && message !== loadError ? `${loadError} ${message}` : message);
   window.dispatchEvent(new CustomEvent('sitegen:error', { detail: { message } }));
 }
 
+function clearError() {
+  ui.showError(loadError);
+}
+
+// What the status line says when nothing is being shown.
 function idleStatus() {
+  if (loadFailed) return 'The detector is not available.';
+  if (!detector) return 'Loading the detector…';
   return 'Ready. Press Start camera, or upload an image or video.';
 }
 
@@ -91,8 +102,9 @@ async function load() {
   } catch (error) {
     loadFailed = true;
     ui.hideProgress();
-    ui.setStatus('The detector is not available.');
+    ui.setStatus(currentSource ? statusFor(currentSource) : idleStatus());
     const message = userMessage(error, 'The detector could not start');
+    loadError = message;
     reportError(message);
     settleReady.reject(new Error(message));
     return;
@@ -150,7 +162,7 @@ function publish(source) {
   frameCounter += 1;
   // The overlay first, so a listener calling window.sitegen.overlay() sees this frame's boxes.
   overlay.show(source.element, detections, width, height);
-  ui.showDetections(detections);
+  ui.showDetections(detections, { immediate: source.kind === 'image' });
   window.dispatchEvent(new CustomEvent('sitegen:detections', {
     detail: { source: source.kind, frame: frameCounter, width, height, backend: backendName, inferenceMs, detections },
   }));
@@ -195,6 +207,7 @@ const stats = {
 
 function statusFor(source) {
   const what = { camera: 'Camera on', video: 'Playing the uploaded video', image: 'Showing the uploaded image' }[source.kind];
+  if (loadFailed) return `${what}; the detector is not available.`;
   return detector ? `${what}.` : `${what}; the detector is still loading…`;
 }
 
@@ -215,7 +228,7 @@ function stopSource() {
   releaseUpload();
   overlay.clear();
   ui.showMedia(null);
-  ui.showDetections([]);
+  ui.showDetections([], { immediate: true });
   ui.setCameraRunning(false);
   stats.reset();
 }
@@ -230,7 +243,7 @@ function startLoop(source) {
 
 async function startCamera(deviceId) {
   stopSource();
-  ui.clearError();
+  clearError();
   const source = { kind: 'camera', element: ui.video, stream: null };
   currentSource = source;
   ui.setCameraRunning(true);
@@ -253,7 +266,7 @@ async function startCamera(deviceId) {
   } catch (error) {
     if (source !== currentSource) return;
     stopSource();
-    ui.setStatus(detector ? idleStatus() : 'Loading the detector…');
+    ui.setStatus(idleStatus());
     reportError(userMessage(error, 'The camera could not be started'));
   }
 }
@@ -265,7 +278,7 @@ async function openFile(file) {
     return;
   }
   stopSource();
-  ui.clearError();
+  clearError();
   const source = { kind, element: kind === 'image' ? ui.image : ui.video };
   currentSource = source;
   try {
@@ -285,7 +298,7 @@ async function openFile(file) {
   } catch (error) {
     if (source !== currentSource) return;
     stopSource();
-    ui.setStatus(detector ? idleStatus() : 'Loading the detector…');
+    ui.setStatus(idleStatus());
     reportError(userMessage(error, `Could not open ${file.name}`));
   }
 }
@@ -299,7 +312,7 @@ async function refreshCameraList(selectedId) {
 ui.cameraToggle.addEventListener('click', () => {
   if (currentSource?.kind === 'camera') {
     stopSource();
-    ui.setStatus(detector ? 'Camera off.' : 'Loading the detector…');
+    ui.setStatus(detector ? 'Camera off.' : idleStatus());
   } else {
     startCamera(ui.cameraSelect.value);
   }

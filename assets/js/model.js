@@ -56,10 +56,10 @@ export async function fetchModelArtifacts(modelConfig, onProgress = () => {}) {
   };
 }
 
-async function fetchChecked(name, url, folderHint) {
+async function fetchChecked(name, url, folderHint, init = {}) {
   let response;
   try {
-    response = await fetch(url);
+    response = await fetch(url, init);
   } catch (error) {
     throw new PageError(`Could not load the model: ${name} could not be downloaded (${error.message}). Check the connection and reload the page.`, { cause: error });
   }
@@ -69,8 +69,10 @@ async function fetchChecked(name, url, folderHint) {
   return response;
 }
 
+// model.json is revalidated on every load (cheap: usually a 304), so a redeployed site does not pair a
+// cached model.json with new shards.
 async function fetchJson(name, url, folderHint) {
-  const response = await fetchChecked(name, url, folderHint);
+  const response = await fetchChecked(name, url, folderHint, { cache: 'no-cache' });
   try {
     return await response.json();
   } catch (error) {

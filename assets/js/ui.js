@@ -52,10 +52,6 @@ export class PageUi {
     this.error.textContent = message;
   }
 
-  clearError() {
-    this.error.textContent = '';
-  }
-
   addWarning(message) {
     this.warning.textContent = this.warning.textContent ? `${this.warning.textContent} ${message}` : message;
   }
@@ -94,8 +90,9 @@ export class PageUi {
     select.value = cameras.some((camera) => camera.deviceId === keep) ? keep : '';
   }
 
-  showDetections(detections) {
-    this.listThrottle.push(detections);
+  /** `immediate` for a still image or a cleared list: one change, nothing to throttle. */
+  showDetections(detections, { immediate = false } = {}) {
+    this.listThrottle.push(detections, immediate);
   }
 
   renderDetectionList(detections) {
@@ -119,13 +116,29 @@ export class PageUi {
 }
 
 // The detection list is a live region: rewriting it every frame would make a screen reader talk
-// without pause. It is rewritten at most once a second while what is detected changes, and every
-// few seconds while only the scores move; the last state always gets shown.
-class ListThrottle {
-  constructor(render, { changedMs = 1000, sameMs = 4000 } = {}) {
+// without pause. For a live source it is rewritten at most once a second while what is detected
+// changes, and every few seconds while only the scores move; the last state always gets shown. A
+// still image's result, or clearing the list, is shown at once.
+export class ListThrottle {
+  /**
+   * @param {(detections: object[]) => void} render
+   * @param {{changedMs?: number, sameMs?: number, now?: () => number,
+   *          setTimer?: typeof setTimeout, clearTimer?: typeof clearTimeout}} [options]  timers are injectable for tests
+   */
+  constructor(render, {
+    changedMs = 1000,
+    sameMs = 4000,
+    // Wrapped: setTimeout called as a method of another object throws "Illegal invocation".
+    now = () => performance.now(),
+    setTimer = (fn, ms) => setTimeout(fn, ms),
+    clearTimer = (id) => clearTimeout(id),
+  } = {}) {
     this.render = render;
     this.changedMs = changedMs;
     this.sameMs = sameMs;
+    this.now = now;
+    this.setTimer = setTimer;
+    this.clearTimer = clearTimer;
     this.lastRender = -Infinity;
     this.lastText = null;
     this.lastLabels = null;
@@ -133,12 +146,14 @@ class ListThrottle {
     this.timer = null;
   }
 
-  push(detections) {
+  push(detections, immediate = false) {
     this.pending = detections;
-    if (this.timer === null) this.flush();
+    if (immediate) this.flush(true);
+    else if (this.timer === null) this.flush(false);
   }
 
-  flush() {
+  flush(immediate) {
+    if (this.timer !== null) this.clearTimer(this.timer);
     this.timer = null;
     const detections = this.pending;
     if (!detections) return;
@@ -148,15 +163,15 @@ class ListThrottle {
       return;
     }
     const labels = detections.map((d) => d.label).join('\n');
-    const wait = (labels === this.lastLabels ? this.sameMs : this.changedMs) - (performance.now() - this.lastRender);
-    if (wait > 0) {
-      this.timer = setTimeout(() => this.flush(), wait);
+    const wait = (labels === this.lastLabels ? this.sameMs : this.changedMs) - (this.now() - this.lastRender);
+    if (wait > 0 && !immediate) {
+      this.timer = this.setTimer(() => this.flush(false), wait);
       return;
     }
     this.pending = null;
     this.lastText = text;
     this.lastLabels = labels;
-    this.lastRender = performance.now();
+    this.lastRender = this.now();
     this.render(detections);
   }
 }

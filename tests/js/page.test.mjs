@@ -12,7 +12,7 @@ import { PageError, userMessage } from '../../assets/js/errors.js';
 import { dataSourceOf } from '../../assets/js/model.js';
 import { colourFor, containRect, describeDetection } from '../../assets/js/renderer.js';
 import { fileKind } from '../../assets/js/sources.js';
-import { formatThreshold } from '../../assets/js/ui.js';
+import { ListThrottle, formatThreshold } from '../../assets/js/ui.js';
 
 function config(overrides = {}) {
   return {
@@ -140,4 +140,44 @@ test('raw outputs are requested from the data input of exporter Identity nodes',
   assert.equal(dataSourceOf(nodes, 'Identity_8:0'), 'Split:1');
   assert.equal(dataSourceOf(nodes, 'Postprocessor/Squeeze:0'), 'Postprocessor/Squeeze:0');
   assert.equal(dataSourceOf(nodes, 'missing:0'), null);
+});
+
+test('the detection list is throttled for live sources, immediate for a still image', () => {
+  let time = 0;
+  const timers = [];
+  const rendered = [];
+  const throttle = new ListThrottle((items) => rendered.push(items.map(describeDetection).join(', ')), {
+    now: () => time,
+    setTimer: (fn, ms) => timers.push({ fn, at: time + ms }) && timers.length,
+    clearTimer: (id) => { timers[id - 1] = null; },
+  });
+  const tick = (ms) => {
+    time += ms;
+    timers.forEach((timer, i) => {
+      if (timer && timer.at <= time) {
+        timers[i] = null;
+        timer.fn();
+      }
+    });
+  };
+  const det = (label, score) => ({ label, score, classId: 1 });
+
+  throttle.push([det('kangaroo', 0.8)]);
+  assert.deepEqual(rendered, ['kangaroo 80%'], 'the first result shows at once');
+  throttle.push([det('kangaroo', 0.81)]);
+  throttle.push([det('kangaroo', 0.82)]);
+  tick(1500);
+  assert.equal(rendered.length, 1, 'only scores moved: wait longer');
+  tick(3000);
+  assert.deepEqual(rendered.at(-1), 'kangaroo 82%', 'the latest state is shown in the end');
+  throttle.push([det('kangaroo', 0.82), det('stop', 0.6)]);
+  tick(500);
+  assert.equal(rendered.length, 2, 'a new label still waits for the one-second interval');
+  tick(600);
+  assert.equal(rendered.at(-1), 'kangaroo 82%, stop 60%');
+  throttle.push([det('stop', 0.9)], true);
+  assert.equal(rendered.at(-1), 'stop 90%', 'immediate skips the wait');
+  throttle.push([det('stop', 0.9)]);
+  tick(5000);
+  assert.equal(rendered.length, 4, 'unchanged text is not rewritten');
 });

@@ -168,3 +168,16 @@ def test_help_is_fast_and_imports_no_tensorflow():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert "build" in done.stdout and "serve" in done.stdout and "inspect" in done.stdout
+
+
+@pytest.mark.tensorflow
+@pytest.mark.browser
+def test_verify_records_backends_that_agree_with_tensorflow(run_cli, tmp_path, tiny_tf2):
+    out = tmp_path / "dist"
+    result = run_cli("build", tiny_tf2, "--out", out, "--verify")
+    assert result.code == 0, result.err
+    assert "agrees" in result.err
+    verified = _config(out)["backends"]["verified"]
+    assert verified["wasm"] is True and verified["cpu"] is True
+    recorded = json.loads((out / "model" / "model.json").read_text())["userDefinedMetadata"]
+    assert recorded["sitegen"]["model"]["numClasses"] == 2

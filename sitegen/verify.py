@@ -1,0 +1,190 @@
+"""Check the built page against TensorFlow, per backend, in headless Chromium.
+
+TF.js backends do not all compute every op right (WASM returns nothing from the OD API's in-graph
+post-processing, for one), so the build runs the staged site on a sample image with each backend
+forced, runs the SavedModel on the exact pixels the page fed its model, and records which backends
+agree. The page never picks a backend that disagreed.
+"""
+
+from __future__ import annotations
+
+import base64
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+BACKENDS = ("wasm", "webgl", "cpu")
+SYSTEM_BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+BOX_TOLERANCE = 1e-3
+SCORE_TOLERANCE = 1e-3
+TIE = 1e-6  # scores closer than float32 noise may trade places between implementations
+
+_BROWSER_ARGS = [
+    "--no-sandbox",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+
+# Resolves with the first image event and the exact pixels the model saw (the page's input canvas
+# is untouched until the event has been dispatched).
+_FIRST_IMAGE_EVENT_JS = """
+() => new Promise((resolve) => {
+  addEventListener('sitegen:detections', (event) => {
+    const canvas = window.sitegen.inputCanvas;
+    const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+    let rgb = '';
+    for (let i = 0; i < data.length; i += 4) {
+      rgb += String.fromCharCode(data[i], data[i + 1], data[i + 2]);
+    }
+    resolve({detail: event.detail, width: canvas.width, height: canvas.height, rgb: btoa(rgb)});
+  }, {once: true});
+})
+"""
+
+
+@dataclass(frozen=True)
+class BackendResult:
+    backend: str
+    agrees: bool | None  # None: could not run (the backend is unavailable in this browser)
+    detail: str
+
+
+def find_browser() -> str | None:
+    """Playwright's own Chromium when installed, else a system one; None when there is none."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        return None
+    with sync_playwright() as playwright:
+        own = Path(playwright.chromium.executable_path)
+        if own.is_file():
+            return str(own)
+    return next((found for name in SYSTEM_BROWSERS if (found := shutil.which(name))), None)
+
+
+def verify_site(
+    site: Path, saved_model: Path, image: Path, browser_path: str
+) -> list[BackendResult]:
+    from playwright.sync_api import sync_playwright
+
+    from sitegen.serve import serve_in_thread
+
+    function = _serving_function(saved_model)
+    server, url = serve_in_thread(site)
+    results = []
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=browser_path, headless=True, args=_BROWSER_ARGS
+            )
+            try:
+                for backend in BACKENDS:
+                    results.append(_check_backend(browser, url, backend, image, function))
+            finally:
+                browser.close()
+    finally:
+        server.shutdown()
+        server.server_close()
+    return results
+
+
+def _check_backend(browser, url: str, backend: str, image: Path, function) -> BackendResult:
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.goto(f"{url}?backend={backend}&threshold=0")
+        state = page.evaluate(
+            "() => window.sitegen.ready.then(() => window.sitegen.backend, (e) => 'error: ' + e)"
+        )
+        if state != backend:
+            return BackendResult(backend, None, f"not available here ({state})")
+        # Arm the listener without awaiting it (evaluate would wait for the promise).
+        page.evaluate(f"() => {{ window.__sitegenVerify = ({_FIRST_IMAGE_EVENT_JS})(); }}")
+        page.set_input_files("input[type=file]", str(image))
+        event = page.evaluate("window.__sitegenVerify")
+    finally:
+        context.close()
+    pixels = np.frombuffer(base64.b64decode(event["rgb"]), np.uint8)
+    pixels = pixels.reshape(event["height"], event["width"], 3)
+    limit = len(event["detail"]["detections"]) or 1
+    expected = reference_detections(function, pixels, threshold=0.0, limit=limit)
+    problem = compare(event["detail"]["detections"], expected)
+    return BackendResult(backend, problem is None, problem or f"{len(expected)} detections agree")
+
+
+def _serving_function(saved_model: Path):
+    import tensorflow as tf
+
+    loaded = tf.saved_model.load(str(saved_model))
+    function = loaded.signatures["serving_default"]
+    function._sitegen_keepalive = loaded  # the function needs its SavedModel's variables
+    return function
+
+
+def reference_detections(function, pixels: np.ndarray, *, threshold: float, limit: int):
+    """TensorFlow's detections for uint8 HxWx3 ``pixels``, in the page's event format."""
+    import tensorflow as tf
+
+    (key,) = function.structured_input_signature[1].keys()
+    outputs = function(**{key: tf.constant(pixels[None], tf.uint8)})
+    out = {k.split(":")[0]: v.numpy() for k, v in outputs.items()}
+    found = []
+    for i in range(int(out["num_detections"][0])):
+        score = float(out["detection_scores"][0, i])
+        if score >= threshold:
+            ymin, xmin, ymax, xmax = (float(v) for v in out["detection_boxes"][0, i])
+            found.append(
+                {
+                    "classId": int(out["detection_classes"][0, i]),
+                    "score": score,
+                    "box": {"x": xmin, "y": ymin, "width": xmax - xmin, "height": ymax - ymin},
+                }
+            )
+    return found[:limit]
+
+
+def compare(
+    actual: list[dict],
+    expected: list[dict],
+    *,
+    box_tol: float = BOX_TOLERANCE,
+    score_tol: float = SCORE_TOLERANCE,
+) -> str | None:
+    """None when ``actual`` has the same detections in the same order as ``expected`` (near-equal
+    scores may trade places); else what differs."""
+    if len(actual) != len(expected):
+        return f"{len(actual)} detections where TensorFlow has {len(expected)}"
+    unused = list(range(len(actual)))
+    for rank, want in enumerate(expected):
+        if abs(actual[rank]["score"] - want["score"]) > score_tol:
+            return (
+                f"score {actual[rank]['score']:.5f} at rank {rank}, TensorFlow {want['score']:.5f}"
+            )
+        candidates = [
+            i for i in unused if i == rank or abs(actual[i]["score"] - want["score"]) <= TIE
+        ]
+        match = next((i for i in candidates if _same(actual[i], want, box_tol)), None)
+        if match is None:
+            return f"rank {rank}: page {actual[rank]}, TensorFlow {want}"
+        unused.remove(match)
+    return None
+
+
+def _same(got: dict, want: dict, box_tol: float) -> bool:
+    keys = ("x", "y", "width", "height")
+    return got["classId"] == want["classId"] and all(
+        abs(got["box"][k] - want["box"][k]) <= box_tol for k in keys
+    )
+
+
+def sample_image(folder: Path) -> Path:
+    """A generated scene with signs: something for every backend to find."""
+    from sitegen import scenes
+
+    image, _ = scenes.render_scene(np.random.default_rng(0), 640, 480, max_objects=3)
+    path = folder / "verify.png"
+    image.save(path)
+    return path
