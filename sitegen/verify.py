@@ -9,6 +9,8 @@ agree. The page never picks a backend that disagreed.
 from __future__ import annotations
 
 import base64
+import concurrent.futures
+import functools
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,6 +54,19 @@ class BackendResult:
     detail: str
 
 
+def _own_thread(function):
+    """Run ``function`` in a thread of its own: Playwright's sync API refuses to start where an
+    asyncio loop already runs (a caller's own Playwright session, a notebook)."""
+
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+            return pool.submit(function, *args, **kwargs).result()
+
+    return wrapper
+
+
+@_own_thread
 def find_browser() -> str | None:
     """Playwright's own Chromium when installed, else a system one; None when there is none."""
     try:
@@ -68,11 +83,15 @@ def find_browser() -> str | None:
 def verify_site(
     site: Path, saved_model: Path, image: Path, browser_path: str
 ) -> list[BackendResult]:
+    return _run_pages(site, image, browser_path, _serving_function(saved_model))
+
+
+@_own_thread
+def _run_pages(site: Path, image: Path, browser_path: str, function) -> list[BackendResult]:
     from playwright.sync_api import sync_playwright
 
     from sitegen.serve import serve_in_thread
 
-    function = _serving_function(saved_model)
     server, url = serve_in_thread(site)
     results = []
     try:
