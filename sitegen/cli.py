@@ -117,11 +117,19 @@ def build(
 
 
 @app.command()
-def inspect(model: ModelArg) -> None:
+def inspect(
+    model: ModelArg,
+    verify: Annotated[
+        bool,
+        typer.Option(help="Also run each TF.js backend in headless Chromium against TensorFlow"),
+    ] = False,
+) -> None:
     """Show what build would use: input, output mapping, labels, unsupported ops, weight sizes."""
-    from sitegen.inspect import inspect_model
+    from sitegen.inspect import inspect_model, verification_table
 
     typer.echo(inspect_model(model))
+    if verify:
+        typer.echo(verification_table(model))
 
 
 @app.command()

@@ -73,3 +73,20 @@ def _saved_model_lines(saved_model_dir: Path) -> list[str]:
     sizes = ", ".join(f"{q} {weights * b / 1e6:.1f} MB" for q, b in _BYTES_PER_WEIGHT.items())
     lines.append(f"Weights: {weights:,} values; size by --quantize: {sizes}")
     return lines
+
+
+def verification_table(model: Path) -> str:
+    """Build into a scratch folder with verification on and report each backend's verdict."""
+    from sitegen.build import BuildOptions, build
+
+    with tempfile.TemporaryDirectory(prefix="sitegen-inspect-") as scratch:
+        result = build(BuildOptions(model=model, out=Path(scratch) / "site", verify=True))
+    verified = result.config.verified_backends
+    if not verified:
+        return "Backends: not verified (no Chromium, or no TensorFlow reference for this input)"
+    words = {
+        True: "agrees with TensorFlow",
+        False: "DISAGREES: never auto-selected",
+        None: "unavailable",
+    }
+    return "Backends:\n" + "\n".join(f"  {b:<6} {words[ok]}" for b, ok in verified.items())

@@ -219,3 +219,21 @@ def test_page_runs_under_its_own_content_security_policy(browser, default_site, 
         detail = page.evaluate("window.__first")
         assert detail["detections"]
         watcher.assert_clean()
+
+
+def test_backend_that_failed_verification_is_never_auto_selected(browser, default_site, tmp_path):
+    site = tmp_path / "site"
+    shutil.copytree(default_site, site)
+    config = json.loads((site / "config.json").read_text())
+    config["backends"]["verified"] = {"wasm": False, "webgl": None, "cpu": True}
+    (site / "config.json").write_text(json.dumps(config))
+    with served(site) as url:
+        page, watcher = open_page(browser, url)
+        page.wait_for_function("window.sitegen && window.sitegen.state !== 'loading'")
+        assert page.evaluate("window.sitegen.backend") != "wasm"
+        page.context.close()
+        forced, _ = open_page(browser, url + "?backend=wasm")
+        forced.wait_for_function("window.sitegen && window.sitegen.state !== 'loading'")
+        assert forced.evaluate("window.sitegen.backend") == "wasm"
+        assert "wasm" in forced.inner_text("body").lower()
+        watcher.assert_clean()

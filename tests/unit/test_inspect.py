@@ -36,3 +36,12 @@ def test_inspect_tf1_export(run_cli, tiny_tf1):
 def test_inspect_missing_model(run_cli, tmp_path):
     result = run_cli("inspect", tmp_path / "nope")
     assert result.code == 2 and "does not exist" in result.error_line
+
+
+@pytest.mark.tensorflow
+@pytest.mark.browser
+def test_inspect_verify_reports_backends(run_cli, tiny_tf2):
+    result = run_cli("inspect", tiny_tf2, "--verify")
+    assert result.code == 0, result.err
+    assert "wasm   agrees with TensorFlow" in result.out
+    assert "cpu    agrees with TensorFlow" in result.out
