@@ -91,7 +91,9 @@ def main() -> None:
     browser_path = find_browser()
     if browser_path is None:
         raise SystemExit("no Chromium found: apt-get install chromium")
-    saved_model = args.model / "saved_model" if (args.model / "saved_model").is_dir() else args.model
+    saved_model = (
+        args.model / "saved_model" if (args.model / "saved_model").is_dir() else args.model
+    )
     rows = [("native TensorFlow", summary(native_latency(saved_model, args.frames)))]
     with tempfile.TemporaryDirectory() as tmp:
         for mode in ("raw", "graph"):
