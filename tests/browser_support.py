@@ -8,8 +8,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
-import pytest
 
+from sitegen import verify
 from sitegen.serve import serve_in_thread
 
 
@@ -106,48 +106,18 @@ def detections_in_page(browser, site: Path, image: Path, query: str) -> list[dic
 
 
 def expected_from_tensorflow(saved_model: Path, event: dict, threshold: float, limit: int):
+    """TensorFlow's detections on the exact pixels the page fed its model for ``event``."""
     input_ = event["input"]
     rgb = np.frombuffer(base64.b64decode(input_["rgb"]), np.uint8)
     pixels = rgb.reshape(input_["height"], input_["width"], 3)
-    outputs = reference_outputs(saved_model, pixels)
-    count = int(outputs["num_detections"][0])
-    expected = []
-    for i in range(count):
-        score = float(outputs["detection_scores"][0, i])
-        if score >= threshold:
-            ymin, xmin, ymax, xmax = outputs["detection_boxes"][0, i]
-            expected.append(
-                {
-                    "classId": int(outputs["detection_classes"][0, i]),
-                    "score": score,
-                    "box": [xmin, ymin, xmax - xmin, ymax - ymin],
-                }
-            )
-    return expected[:limit]
+    _, function = _serving_function(saved_model)
+    return verify.reference_detections(function, pixels, threshold=threshold, limit=limit)
 
 
 def assert_same_detections(
     actual: list[dict], expected: list[dict], *, box_tol: float = 1e-3, score_tol: float = 1e-3
 ) -> None:
-    """Same detections in the same order. Scores that differ by less than float32 noise (1e-6) may
-    trade places, as they do between any two implementations of the same sort."""
+    """Same detections in the same order (the build's own check, sitegen.verify.compare)."""
     assert len(expected) > 0, "the reference found nothing: the comparison would prove nothing"
-    assert len(actual) == len(expected), (len(actual), len(expected))
-    unused = list(range(len(actual)))
-    for rank, want in enumerate(expected):
-        got_score = actual[rank]["score"]
-        assert got_score == pytest.approx(want["score"], abs=score_tol), f"score at rank {rank}"
-        candidates = [
-            i for i in unused if abs(actual[i]["score"] - want["score"]) <= 1e-6 or i == rank
-        ]
-        match = next((i for i in candidates if _same(actual[i], want, box_tol)), None)
-        assert match is not None, f"rank {rank}: expected {want}, page has {actual[rank]}"
-        unused.remove(match)
-
-
-def _same(got: dict, want: dict, box_tol: float) -> bool:
-    box = got["box"]
-    got_box = [box["x"], box["y"], box["width"], box["height"]]
-    return got["classId"] == want["classId"] and np.allclose(
-        got_box, want["box"], atol=box_tol, rtol=0
-    )
+    problem = verify.compare(actual, expected, box_tol=box_tol, score_tol=score_tol)
+    assert problem is None, problem

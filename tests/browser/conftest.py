@@ -87,3 +87,14 @@ def browser(launch):
     """One shared browser with the default fake camera (a generated test pattern)."""
     with launch() as shared:
         yield shared
+
+
+@pytest.fixture(scope="session")
+def default_site(tmp_path_factory):
+    """A site built from the embedded default model, shared by the tests that only read it."""
+    from sitegen.build import BuildOptions, build
+    from sitegen.resources import default_model_dir
+
+    out = tmp_path_factory.mktemp("default") / "site"
+    build(BuildOptions(model=default_model_dir(), out=out))
+    return out

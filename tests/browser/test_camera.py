@@ -45,16 +45,6 @@ RECORD_CODES_JS = """
 
 
 @pytest.fixture(scope="module")
-def default_site(tmp_path_factory):
-    from sitegen.build import BuildOptions, build
-    from sitegen.resources import default_model_dir
-
-    out = tmp_path_factory.mktemp("default") / "site"
-    build(BuildOptions(model=default_model_dir(), out=out))
-    return out
-
-
-@pytest.fixture(scope="module")
 def moving_footage(tmp_path_factory):
     folder = tmp_path_factory.mktemp("footage")
     truth = scenes.write_footage(folder / "moving.y4m", seed=2024, frames=90)

@@ -15,16 +15,6 @@ pytestmark = pytest.mark.tensorflow
 
 
 @pytest.fixture(scope="module")
-def default_site(tmp_path_factory):
-    from sitegen.build import BuildOptions, build
-    from sitegen.resources import default_model_dir
-
-    out = tmp_path_factory.mktemp("default") / "site"
-    build(BuildOptions(model=default_model_dir(), out=out))
-    return out
-
-
-@pytest.fixture(scope="module")
 def scene(tmp_path_factory):
     """A generated photo with signs, and its ground truth (normalised boxes)."""
     rng = np.random.default_rng(31)
