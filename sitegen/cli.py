@@ -147,6 +147,38 @@ def serve(
     serve_forever(directory, host=host, port=port, isolate=isolate)
 
 
+@app.command()
+def scenes(
+    out: Annotated[Path, typer.Argument(help="Folder for images + annotations, or a .y4m path")],
+    count: Annotated[int, typer.Option(min=1, help="Images (or footage frames) to draw")] = 50,
+    seed: Annotated[int, typer.Option(help="Same seed, same scenes")] = 0,
+    empty: Annotated[bool, typer.Option(help="Footage without any sign")] = False,
+) -> None:
+    """Draw test scenes with ground truth: a VOC + COCO image set, or (OUT ends in .y4m) fake-camera
+    footage for Chromium's --use-file-for-fake-video-capture with a per-frame JSON beside it."""
+    from sitegen import scenes as scene_files
+
+    if out.suffix == ".y4m":
+        truth = scene_files.write_footage(out, seed=seed, frames=count, empty=empty)
+        typer.echo(f"Wrote {out} and its ground truth {truth}")
+    else:
+        scene_files.write_image_set(out, count=count, seed=seed)
+        typer.echo(f"Wrote {count} images with VOC and COCO annotations to {out}")
+
+
+@app.command()
+def train(
+    out: Annotated[Path, typer.Option(help="Folder for the exported model")] = Path(
+        "models/default"
+    ),
+    seed: Annotated[int, typer.Option(help="Seed for data, initialisation and batch order")] = 0,
+) -> None:
+    """Retrain the embedded default model on generated scenes (about 13 minutes on 2 cores)."""
+    from sitegen.training import train as run_training
+
+    run_training(out, seed=seed)
+
+
 def main() -> None:
     try:
         app()
