@@ -176,11 +176,10 @@ def _copy_tfjs(
     _copy_model_files(folder, model)
     raw_scores = outputs.get(roles["raw_scores"].key) if "raw_scores" in roles else None
     num_classes = (raw_scores.shape[-1] - 1) if raw_scores and raw_scores.shape[-1] else 0
-    dims = [d for d in _shape(input_info)]
     return ModelSpec(
         input_name=input_info.get("name", input_name).split(":")[0],
         input_dtype="float32" if "FLOAT" in input_info.get("dtype", "") else "int32",
-        input_size=pipeline.input_size or _fixed_size(tuple(dims)),
+        input_size=pipeline.input_size or _fixed_size(_shape(input_info)),
         outputs=names,
         postprocess=mode,
         num_classes=num_classes or pipeline.num_classes or 0,
@@ -264,7 +263,7 @@ def _site_config(
     num_classes = spec.num_classes or (max(labels) if labels else 0)
     label_files.check_labels_fit(labels, spec.num_classes or None, label_path)
     if not spec.num_classes:
-        spec = _replace(spec, num_classes=num_classes)
+        spec = dataclasses.replace(spec, num_classes=num_classes)
     title = options.title or _default_title(labels)
     return SiteConfig(
         title=title,
@@ -314,9 +313,3 @@ def _dtype(tf_dtype: str) -> str:
 def _shape(value: dict) -> tuple:
     dims = value.get("tensorShape", {}).get("dim", [])
     return tuple(int(d.get("size", -1)) if int(d.get("size", -1)) >= 0 else None for d in dims)
-
-
-def _replace(spec: ModelSpec, **changes) -> ModelSpec:
-    from dataclasses import replace
-
-    return replace(spec, **changes)

@@ -167,14 +167,3 @@ def build_tf1_style(folder: Path, *, seed: int = 0) -> Path:
     (folder / "labelmap.pbtxt").write_text(LABELMAP)
     (folder / "pipeline.config").write_text(PIPELINE_CONFIG)
     return folder
-
-
-def run_saved_model(saved_model_dir: Path, image: np.ndarray) -> dict[str, np.ndarray]:
-    """TensorFlow's reference outputs for one uint8 HxWx3 image."""
-    import tensorflow as tf
-
-    loaded = tf.saved_model.load(str(saved_model_dir))
-    function = loaded.signatures["serving_default"]
-    (key,) = function.structured_input_signature[1].keys()
-    outputs = function(**{key: tf.constant(image[None], tf.uint8)})
-    return {k.split(":")[0]: v.numpy() for k, v in outputs.items()}
