@@ -6,7 +6,7 @@ SITE_MODEL ?= models/default
 
 .PHONY: setup site test lint js-check unit browser serve clean
 
-setup: $(VENV)/.installed assets/vendor/tfjs/runtime.json
+setup: $(VENV)/.installed assets/vendor/tfjs/runtime.json assets/vendor/litert/runtime.json
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,6 +20,9 @@ node_modules/.installed: package.json package-lock.json
 
 assets/vendor/tfjs/runtime.json: node_modules/.installed tools/build_runtime.mjs
 	npm run --silent build:runtime
+
+assets/vendor/litert/runtime.json: node_modules/.installed tools/build_litert.mjs
+	npm run --silent build:litert
 
 site: setup
 	$(BIN)/sitegen build $(SITE_MODEL) --out dist

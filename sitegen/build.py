@@ -10,14 +10,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sitegen import __version__
-from sitegen.config import GRAPH_ROLES, RAW_ROLES, ModelSpec, NmsSettings, SiteConfig
+from sitegen.config import GRAPH_ROLES, RAW_ROLES, LitertSpec, ModelSpec, NmsSettings, SiteConfig
 from sitegen.errors import ModelError
 from sitegen.model import labels as label_files
 from sitegen.model.locate import ModelSource, locate
 from sitegen.model.pipeline_config import PipelineSettings, read_pipeline_config
 from sitegen.model.tfjs import read_tfjs_model
 from sitegen.progress import note, stage
-from sitegen.resources import assets_dir, runtime_dir
+from sitegen.resources import assets_dir, litert_runtime_dir, runtime_dir
 from sitegen.site import write
 from sitegen.site.render import render_site, runtime_version
 
@@ -51,6 +51,7 @@ class BuildResult:
 def build(options: BuildOptions) -> BuildResult:
     write.check_output(options.out, force=options.force)
     runtime = runtime_dir()
+    litert_runtime_dir()  # fail before a long conversion, not after it
     with tempfile.TemporaryDirectory(prefix="sitegen-") as workdir:
         source = locate(options.model, Path(workdir))
         pipeline = read_pipeline_config(_pipeline_path(source))
@@ -62,7 +63,7 @@ def build(options: BuildOptions) -> BuildResult:
             with stage("Rendering the page"):
                 files = render_site(config, runtime_version((runtime / "runtime.json").read_text()))
                 write.write_text_files(staging, files)
-                _copy_static(staging, runtime)
+                _copy_static(staging, runtime, litert=spec.litert is not None)
             if options.verify:
                 config = _verify(staging, source, config, options, Path(workdir))
             count = sum(1 for p in staging.rglob("*") if p.is_file())
@@ -87,14 +88,22 @@ def _verify(
         note("Backend verification skipped: no Chromium found (apt-get install chromium)")
         return config
     image = options.verify_image or verify.sample_image(workdir)
+    backends = tuple(b for b in verify.BACKENDS if b in config.model.backends)
     with stage("Verifying each backend in headless Chromium against TensorFlow"):
-        results = verify.verify_site(staging, source.path, image, browser)
+        results = verify.verify_site(staging, source.path, image, browser, backends)
     for result in results:
         verdict = {True: "agrees", False: "DISAGREES (never auto-selected)", None: "skipped"}
-        note(f"  {result.backend:<6} {verdict[result.agrees]}: {result.detail}")
-    verified = {r.backend: r.agrees for r in results}
-    config = dataclasses.replace(config, verified_backends=verified)
-    write.write_text_files(staging, {"config.json": config.dumps()})
+        note(f"  {result.backend:<11} {verdict[result.agrees]}: {result.detail}")
+    order = verify.backend_order(results, config.model.backends)
+    note(f"  page order  {', '.join(order)}")
+    config = dataclasses.replace(
+        config,
+        verified_backends={r.backend: r.agrees for r in results},
+        backend_timing={r.backend: round(r.median_ms, 1) for r in results if r.median_ms},
+        backend_order=order,
+    )
+    runtime_json = (runtime_dir() / "runtime.json").read_text()
+    write.write_text_files(staging, render_site(config, runtime_version(runtime_json)))
     _record_spec(staging / MODEL_FOLDER / "model.json", config)
     return config
 
@@ -132,16 +141,41 @@ def _convert_saved_model(
         )
     model = read_tfjs_model(folder / "model.json")
     num_classes = info.num_classes_from_raw or pipeline.num_classes or 0
+    input_size = pipeline.input_size or _fixed_size(info.input.shape)
+    litert = _convert_litert(folder, info, mode, input_size, options)
     return ModelSpec(
         input_name=converted.input_name,
         input_dtype="int32" if info.input.dtype == "uint8" else "float32",
-        input_size=pipeline.input_size or _fixed_size(info.input.shape),
+        input_size=input_size,
         outputs=converted.outputs,
         postprocess=mode,
         num_classes=num_classes,
         nms=pipeline.nms,
         files=_files(model),
+        litert=litert.spec,
+        litert_missing=litert.reason if litert.spec is None else "",
     )
+
+
+def _convert_litert(folder: Path, info, mode: str, input_size, options: BuildOptions):
+    from sitegen.model import litert
+
+    reason = litert.why_not(mode, input_size)
+    if reason is not None:
+        note(f"  LiteRT.js  = not carried: {reason}")
+        return litert.LitertOutcome(None, reason)
+    with stage("Converting the same cut to .tflite for LiteRT.js"):
+        outcome = litert.convert_tflite(
+            info,
+            input_size,
+            folder,
+            quantize=options.quantize,
+            part_bytes=options.shard_bytes,
+            prefix=MODEL_FOLDER,
+        )
+    carried = "carried" if outcome.spec else "not carried"
+    note(f"  LiteRT.js  = {carried}: {outcome.reason}")
+    return outcome
 
 
 def _copy_tfjs(
@@ -177,6 +211,7 @@ def _copy_tfjs(
     raw_scores = outputs.get(roles["raw_scores"].key) if "raw_scores" in roles else None
     num_classes = (raw_scores.shape[-1] - 1) if raw_scores and raw_scores.shape[-1] else 0
     return ModelSpec(
+        litert_missing=_NO_TFLITE_FROM_TFJS,
         input_name=input_info.get("name", input_name).split(":")[0],
         input_dtype="float32" if "FLOAT" in input_info.get("dtype", "") else "int32",
         input_size=pipeline.input_size or _fixed_size(_shape(input_info)),
@@ -186,6 +221,11 @@ def _copy_tfjs(
         nms=pipeline.nms,
         files=_files(read_tfjs_model(folder / "model.json")),
     )
+
+
+_NO_TFLITE_FROM_TFJS = (
+    "the input is a TF.js model; build from the SavedModel to get a .tflite for LiteRT.js"
+)
 
 
 def _copy_model_files(folder: Path, model) -> None:
@@ -200,11 +240,14 @@ def _spec_from_recorded(folder: Path, model, recorded: dict, pipeline: PipelineS
     """A model sitegen converted before: its model.json says which output is which, and how the
     page must feed and post-process it."""
     _copy_model_files(folder, model)
+    litert, litert_missing = _recorded_litert(folder, model, recorded.get("litert"))
     spec = recorded.get("model", {})
     size = spec.get("input", {}).get("size")
     nms = spec.get("nms")
     outputs = dict(recorded["outputs"])
     return ModelSpec(
+        litert=litert,
+        litert_missing=litert_missing,
         input_name=recorded["input"],
         input_dtype=spec.get("input", {}).get("dtype", "int32"),
         input_size=pipeline.input_size or (tuple(size) if size else None),
@@ -218,6 +261,31 @@ def _spec_from_recorded(folder: Path, model, recorded: dict, pipeline: PipelineS
     )
 
 
+def _recorded_litert(folder: Path, model, recorded: dict | None):
+    """The .tflite parts a sitegen-built model.json names, copied, when all are there intact."""
+    if not recorded:
+        return None, _NO_TFLITE_FROM_TFJS
+    parts = [(model.folder / f["path"], int(f["bytes"])) for f in recorded["files"]]
+    broken = [p.name for p, size in parts if not p.is_file() or p.stat().st_size != size]
+    if broken:
+        return None, f"{', '.join(broken)} beside model.json is missing or the wrong size"
+    for path, _ in parts:
+        shutil.copy2(path, folder / path.name)
+    size = recorded["input"]["size"]
+    spec = LitertSpec(
+        files=tuple((f"{MODEL_FOLDER}/{p.name}", size) for p, size in parts),
+        input_name=recorded["input"]["name"],
+        input_dtype=recorded["input"]["dtype"],
+        input_size=(int(size[0]), int(size[1])),
+        outputs={
+            "raw_boxes": recorded["outputs"]["rawBoxes"],
+            "raw_scores": recorded["outputs"]["rawScores"],
+        },
+    )
+    note(f"  LiteRT.js  = carried over: {len(parts)} .tflite parts beside {model.model_json.name}")
+    return spec, ""
+
+
 def _record_spec(model_json: Path, config: SiteConfig) -> None:
     """Keep how to run the model (and its labels) inside model.json, so the converted model can be
     rebuilt alone."""
@@ -227,7 +295,12 @@ def _record_spec(model_json: Path, config: SiteConfig) -> None:
     recorded["labels"] = {str(k): v for k, v in sorted(config.labels.items())}
     recorded["input"] = spec.input_name
     recorded["outputs"] = dict(spec.outputs)
-    recorded["model"] = {k: v for k, v in spec.to_json().items() if k not in ("files", "url")}
+    site_only = ("files", "url", "litert", "litertMissing")
+    recorded["model"] = {k: v for k, v in spec.to_json().items() if k not in site_only}
+    if spec.litert:  # the .tflite parts beside model.json, so a rebuild from it keeps LiteRT.js
+        litert = spec.litert.to_json()
+        litert["files"] = [{**f, "path": Path(f["path"]).name} for f in litert["files"]]
+        recorded["litert"] = litert
     model_json.write_text(json.dumps(manifest, separators=(",", ":")), encoding="utf-8")
 
 
@@ -288,12 +361,14 @@ def _default_title(labels: dict[int, str]) -> str:
     return f"{', '.join(names).capitalize()} detector" if names else "Object detector"
 
 
-def _copy_static(staging: Path, runtime: Path) -> None:
+def _copy_static(staging: Path, runtime: Path, *, litert: bool) -> None:
     assets = assets_dir()
     for name in ("js", "css"):
         if (assets / name).is_dir():
             shutil.copytree(assets / name, staging / name)
     shutil.copytree(runtime, staging / "vendor" / "tfjs")
+    if litert:  # its WASM builds are ~9 MB each: only sites that can use them carry them
+        shutil.copytree(litert_runtime_dir(), staging / "vendor" / "litert")
 
 
 def _files(model) -> tuple[tuple[str, int], ...]:

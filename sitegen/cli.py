@@ -110,9 +110,11 @@ def build(
         verify_image=verify_image,
     )
     result = run_build(options)
+    spec = result.config.model
+    runtimes = "TF.js + LiteRT.js" if spec.litert else "TF.js only"
     typer.echo(
         f"Built {result.out} ({result.files} files, model {result.model_bytes / 1e6:.1f} MB, "
-        f"{result.config.model.postprocess} post-processing). Try it: sitegen serve {result.out}"
+        f"{spec.postprocess} post-processing, {runtimes}). Try it: sitegen serve {result.out}"
     )
 
 

@@ -13,8 +13,13 @@ from typing import Literal
 
 CONFIG_SCHEMA_VERSION = 1
 
-Backend = Literal["wasm", "webgl", "webgpu", "cpu"]
-ALL_BACKENDS: tuple[Backend, ...] = ("wasm", "webgpu", "webgl", "cpu")
+# TF.js backends by their TF.js names; LiteRT.js accelerators prefixed "litert-".
+Backend = Literal["litert-wasm", "litert-webgpu", "wasm", "webgl", "webgpu", "cpu"]
+TFJS_BACKENDS: tuple[Backend, ...] = ("wasm", "webgpu", "webgl", "cpu")
+LITERT_BACKENDS: tuple[Backend, ...] = ("litert-wasm", "litert-webgpu")
+# Without measurements, LiteRT.js first: on the SSD backbones measured it is ~2.5x faster than
+# TF.js WASM on a CPU. A build that verifies the backends reorders them by measured speed.
+ALL_BACKENDS: tuple[Backend, ...] = (*LITERT_BACKENDS, *TFJS_BACKENDS)
 
 # The roles a detector's outputs can play. "graph" post-processing reads boxes/scores/classes/count
 # computed inside the model; "raw" post-processing reads raw_boxes/raw_scores (decoded boxes and
@@ -58,6 +63,29 @@ class NmsSettings:
 
 
 @dataclass(frozen=True)
+class LitertSpec:
+    """The same raw-output cut as a ``.tflite`` for LiteRT.js, stored in parts."""
+
+    files: tuple[tuple[str, int], ...]  # (site-relative path, bytes) of each part, in order
+    input_name: str
+    input_dtype: str  # "uint8" or "float32": LiteRT takes the model's own input type
+    input_size: tuple[int, int]
+    outputs: dict[str, str]  # role (raw_boxes, raw_scores) -> output name in the signature
+
+    def to_json(self) -> dict:
+        return {
+            "format": "tflite",
+            "files": [{"path": path, "bytes": size} for path, size in self.files],
+            "input": {
+                "name": self.input_name,
+                "dtype": self.input_dtype,
+                "size": list(self.input_size),
+            },
+            "outputs": {_camel(role): name for role, name in self.outputs.items()},
+        }
+
+
+@dataclass(frozen=True)
 class ModelSpec:
     """What the page needs to run the converted graph model."""
 
@@ -74,6 +102,14 @@ class ModelSpec:
     # (site-relative path, size in bytes) of each weight shard, so the page can name a missing or
     # truncated file instead of failing inside TF.js with a shape error.
     files: tuple[tuple[str, int], ...] = ()
+    # The .tflite for LiteRT.js, or None with the reason in ``litert_missing``.
+    litert: LitertSpec | None = None
+    litert_missing: str = ""
+
+    @property
+    def backends(self) -> tuple[str, ...]:
+        """The backends this model can run on: LiteRT.js only where there is a .tflite."""
+        return ALL_BACKENDS if self.litert else TFJS_BACKENDS
 
     def to_json(self) -> dict:
         return {
@@ -89,6 +125,8 @@ class ModelSpec:
             "postprocess": self.postprocess,
             "numClasses": self.num_classes,
             "nms": self.nms.to_json(),
+            "litert": self.litert.to_json() if self.litert else None,
+            "litertMissing": self.litert_missing or None,
         }
 
 
@@ -104,7 +142,11 @@ class SiteConfig:
     # backend -> True (agrees with TensorFlow), False (disagrees: never auto-selected), or None
     # (not verified); the page tries backends in ``backend_order`` and skips the False ones.
     verified_backends: dict[str, bool | None] = field(default_factory=dict)
-    backend_order: tuple[str, ...] = ALL_BACKENDS
+    # backend -> median ms per frame measured in headless Chromium at build time (CPU backends
+    # only mean something across machines: WASM engines are alike, GPUs are not).
+    backend_timing: dict[str, float] = field(default_factory=dict)
+    # Empty: the model's default order (``ModelSpec.backends``).
+    backend_order: tuple[str, ...] = ()
     sitegen_version: str = ""
 
     def to_json(self) -> dict:
@@ -117,8 +159,9 @@ class SiteConfig:
             "labels": {str(k): v for k, v in sorted(self.labels.items())},
             "model": self.model.to_json(),
             "backends": {
-                "order": list(self.backend_order),
+                "order": list(self.backend_order or self.model.backends),
                 "verified": dict(self.verified_backends),
+                "timingMs": dict(self.backend_timing),
             },
         }
 

@@ -24,8 +24,11 @@ def inspect_model(model: Path) -> str:
             tfjs = read_tfjs_model(source.path)
             lines.append(f"Weights: {tfjs.weight_bytes / 1e6:.2f} MB in {len(tfjs.shards)} files")
             lines.append(f"Ops: {', '.join(sorted(tfjs.op_names))}")
+            lines.append(
+                "Runtimes: TF.js only (build from the SavedModel to add a LiteRT.js .tflite)"
+            )
         else:
-            lines.extend(_saved_model_lines(source.path))
+            lines.extend(_saved_model_lines(source.path, pipeline.input_size))
         nms = pipeline.nms
         lines.append(
             f"Post-processing settings ({nms.source}): score > {nms.score_threshold:g}, "
@@ -46,9 +49,9 @@ def inspect_model(model: Path) -> str:
     return "\n".join(lines)
 
 
-def _saved_model_lines(saved_model_dir: Path) -> list[str]:
-    from sitegen.build import choose_postprocess
-    from sitegen.model import convert, signature
+def _saved_model_lines(saved_model_dir: Path, input_size: tuple[int, int] | None) -> list[str]:
+    from sitegen.build import _fixed_size, choose_postprocess
+    from sitegen.model import convert, litert, signature
 
     convert.import_converter()
     info = signature.load_signature(saved_model_dir)
@@ -66,6 +69,13 @@ def _saved_model_lines(saved_model_dir: Path) -> list[str]:
     mode = choose_postprocess("auto", info.has_raw_outputs, info.has_graph_outputs)
     roles = RAW_ROLES if mode == "raw" else GRAPH_ROLES
     lines.append(f"Build would use: {mode} post-processing (outputs {', '.join(roles)})")
+    size = input_size or _fixed_size(info.input.shape)
+    missing_litert = litert.why_not(mode, size)
+    lines.append(
+        "Runtimes: TF.js graph model"
+        + (f"; no LiteRT.js .tflite: {missing_litert}" if missing_litert else "")
+        + ("" if missing_litert else f" and a LiteRT.js .tflite ({size[0]}x{size[1]} input)")
+    )
     missing = convert.unsupported_ops(info, roles)
     lines.append("Ops TF.js cannot run: " + (", ".join(missing) if missing else "none"))
     # The variables the serving function captures are the weights that end up in the shards.
@@ -89,4 +99,10 @@ def verification_table(model: Path) -> str:
         False: "DISAGREES: never auto-selected",
         None: "unavailable",
     }
-    return "Backends:\n" + "\n".join(f"  {b:<6} {words[ok]}" for b, ok in verified.items())
+    timing = result.config.backend_timing
+    rows = [
+        f"  {b:<13} {words[ok]}" + (f", {timing[b]:.0f} ms per frame" if b in timing else "")
+        for b, ok in verified.items()
+    ]
+    order = result.config.backend_order or result.config.model.backends
+    return "Backends:\n" + "\n".join(rows) + f"\nPage order: {', '.join(order)}"

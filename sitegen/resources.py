@@ -43,3 +43,16 @@ def runtime_dir() -> Path:
             "the TF.js runtime is not built; run 'make setup' (npm ci && npm run build:runtime)"
         )
     return path
+
+
+def litert_runtime_dir() -> Path:
+    """The pinned LiteRT.js runtime built from npm packages by ``tools/build_litert.mjs``."""
+    try:
+        path = _find("assets/vendor/litert")
+    except MissingDependencyError:
+        path = None
+    if path is None or not (path / "runtime.json").is_file():
+        raise MissingDependencyError(
+            "the LiteRT.js runtime is not built; run 'make setup' (npm ci && npm run build:litert)"
+        )
+    return path

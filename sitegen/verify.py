@@ -17,7 +17,11 @@ from pathlib import Path
 
 import numpy as np
 
-BACKENDS = ("wasm", "webgl", "cpu")
+BACKENDS = ("litert-wasm", "wasm", "webgl", "cpu")
+# Backends whose build-time speed says something about a user's device: WASM engines are alike
+# across machines, GPUs are not (and this machine's WebGL is a software rasteriser).
+TIMED_BACKENDS = ("litert-wasm", "wasm")
+TIMING_RUNS = 5
 SYSTEM_BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 BOX_TOLERANCE = 1e-3
 SCORE_TOLERANCE = 1e-3
@@ -52,6 +56,18 @@ class BackendResult:
     backend: str
     agrees: bool | None  # None: could not run (the backend is unavailable in this browser)
     detail: str
+    median_ms: float | None = None  # per frame, for TIMED_BACKENDS that ran
+
+
+def backend_order(results: list[BackendResult], default: tuple[str, ...]) -> tuple[str, ...]:
+    """The page's order: timed backends that agree, fastest first, then the rest as ``default``
+    has them (the page skips those that disagreed)."""
+    timed = sorted(
+        (r for r in results if r.agrees and r.median_ms is not None and r.backend in default),
+        key=lambda r: r.median_ms,
+    )
+    first = [r.backend for r in timed]
+    return (*first, *(b for b in default if b not in first))
 
 
 def _own_thread(function):
@@ -81,13 +97,19 @@ def find_browser() -> str | None:
 
 
 def verify_site(
-    site: Path, saved_model: Path, image: Path, browser_path: str
+    site: Path,
+    saved_model: Path,
+    image: Path,
+    browser_path: str,
+    backends: tuple[str, ...] = BACKENDS,
 ) -> list[BackendResult]:
-    return _run_pages(site, image, browser_path, _serving_function(saved_model))
+    return _run_pages(site, image, browser_path, _serving_function(saved_model), backends)
 
 
 @_own_thread
-def _run_pages(site: Path, image: Path, browser_path: str, function) -> list[BackendResult]:
+def _run_pages(
+    site: Path, image: Path, browser_path: str, function, backends: tuple[str, ...]
+) -> list[BackendResult]:
     from playwright.sync_api import sync_playwright
 
     from sitegen.serve import serve_in_thread
@@ -100,7 +122,7 @@ def _run_pages(site: Path, image: Path, browser_path: str, function) -> list[Bac
                 executable_path=browser_path, headless=True, args=_BROWSER_ARGS
             )
             try:
-                for backend in BACKENDS:
+                for backend in backends:
                     results.append(_check_backend(browser, url, backend, image, function))
             finally:
                 browser.close()
@@ -124,6 +146,9 @@ def _check_backend(browser, url: str, backend: str, image: Path, function) -> Ba
         page.evaluate(f"() => {{ window.__sitegenVerify = ({_FIRST_IMAGE_EVENT_JS})(); }}")
         page.set_input_files("input[type=file]", str(image))
         event = page.evaluate("window.__sitegenVerify")
+        timings = []
+        if backend in TIMED_BACKENDS:
+            timings = page.evaluate(f"() => window.sitegen.timeDetector({TIMING_RUNS})")
     finally:
         context.close()
     pixels = np.frombuffer(base64.b64decode(event["rgb"]), np.uint8)
@@ -131,7 +156,11 @@ def _check_backend(browser, url: str, backend: str, image: Path, function) -> Ba
     limit = len(event["detail"]["detections"]) or 1
     expected = reference_detections(function, pixels, threshold=0.0, limit=limit)
     problem = compare(event["detail"]["detections"], expected)
-    return BackendResult(backend, problem is None, problem or f"{len(expected)} detections agree")
+    median = float(np.median(timings)) if timings else None
+    detail = problem or f"{len(expected)} detections agree"
+    if median is not None:
+        detail += f", {median:.0f} ms per frame"
+    return BackendResult(backend, problem is None, detail, median)
 
 
 def _serving_function(saved_model: Path):

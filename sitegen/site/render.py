@@ -42,6 +42,8 @@ def render_site(config: SiteConfig, tfjs_version: str) -> dict[str, str]:
             labels=[{"id": i, "name": name} for i, name in sorted(config.labels.items())],
             sitegen_version=__version__,
             tfjs_version=tfjs_version,
+            litert=config.model.litert is not None,
+            preload=_first_runtime_module(config),
         )
     )
     return {
@@ -51,6 +53,13 @@ def render_site(config: SiteConfig, tfjs_version: str) -> dict[str, str]:
         # GitHub Pages runs Jekyll unless told not to, and Jekyll drops files starting with "_".
         ".nojekyll": "",
     }
+
+
+def _first_runtime_module(config: SiteConfig) -> str:
+    """The runtime module the page most likely starts with, fetched early alongside app.js."""
+    order = config.backend_order or config.model.backends
+    first = next((b for b in order if config.verified_backends.get(b) is not False), "wasm")
+    return "vendor/litert/litert.js" if first.startswith("litert-") else "vendor/tfjs/tf.js"
 
 
 def runtime_version(runtime_json: str) -> str:

@@ -91,10 +91,11 @@ def browser(launch):
 
 @pytest.fixture(scope="session")
 def default_site(tmp_path_factory):
-    """A site built from the embedded default model, shared by the tests that only read it."""
+    """A site built from the embedded default model as `make site` builds it (backends verified
+    and timed), shared by the tests that only read it."""
     from sitegen.build import BuildOptions, build
     from sitegen.resources import default_model_dir
 
     out = tmp_path_factory.mktemp("default") / "site"
-    build(BuildOptions(model=default_model_dir(), out=out))
+    build(BuildOptions(model=default_model_dir(), out=out, verify=True))
     return out

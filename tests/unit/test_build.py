@@ -55,7 +55,13 @@ def test_tf2_export_folder_builds_with_raw_outputs(run_cli, tmp_path, tiny_tf2):
     assert model["nms"]["iouThreshold"] == 0.5
     assert config["labels"] == {"1": "kangaroo", "2": "stop"}
     assert config["title"] == "Roo"
+    litert = model["litert"]
+    assert litert["input"] == {"name": "image", "dtype": "uint8", "size": [64, 64]}
+    assert [f["path"] for f in litert["files"]] == ["model/model.tflite.part0"]
+    assert config["backends"]["order"][:2] == ["litert-wasm", "litert-webgpu"]
+    assert (out / "vendor" / "litert" / "runtime.json").is_file()
     recorded = json.loads((out / "model" / "model.json").read_text())["userDefinedMetadata"]
+    assert "litert" not in recorded["sitegen"]["model"]
     assert recorded["sitegen"]["outputs"] == {
         "raw_boxes": model["outputs"]["rawBoxes"],
         "raw_scores": model["outputs"]["rawScores"],
@@ -86,6 +92,8 @@ def test_tf1_export_keeps_tensor_names(run_cli, tmp_path, tiny_tf1):
         "classes": "detection_classes",
         "count": "num_detections",
     }
+    assert model["litert"] is None and "only the raw-output cut" in model["litertMissing"]
+    assert not (out / "vendor" / "litert").exists()  # ~28 MB a site without a .tflite never uses
 
 
 @pytest.mark.tensorflow
@@ -105,8 +113,9 @@ def test_rebuild_replaces_own_output_and_small_shards(run_cli, tmp_path, tiny_tf
     out = tmp_path / "dist"
     assert run_cli("build", tiny_tf2, "--out", out).code == 0
     assert run_cli("build", tiny_tf2, "--out", out, "--shard-size", "2KB").code == 0
-    files = _check_site(out)["model"]["files"]
-    assert len(files) > 1 and all(f["bytes"] <= 2 * 1024 for f in files)
+    model = _check_site(out)["model"]
+    for files in (model["files"], model["litert"]["files"]):
+        assert len(files) > 1 and all(f["bytes"] <= 2 * 1024 for f in files)
 
 
 @pytest.mark.tensorflow
@@ -152,6 +161,7 @@ def test_prebuilt_tfjs_model_builds_without_tensorflow(run_cli, tmp_path, tiny_t
     first_config, second_config = _config(first), _config(out)
     assert second_config["model"]["outputs"] == first_config["model"]["outputs"]
     assert second_config["model"]["postprocess"] == "raw"
+    assert second_config["model"]["litert"] == first_config["model"]["litert"]  # carried over
     copied = tree_digest(first / "model")
     del copied["labels.txt"]
     assert tree_digest(out / "model") == copied

@@ -20,6 +20,7 @@ def test_inspect_explains_the_mapping(run_cli, tiny_tf2):
         assert f"{role:<10} {key}: signature name" in out
     assert "Build would use: raw post-processing" in out
     assert "Ops TF.js cannot run: none" in out
+    assert "Runtimes: TF.js graph model and a LiteRT.js .tflite (64x64 input)" in out
     assert "size by --quantize: none" in out and "float16" in out and "uint8" in out
     assert "Labels from" in out and "1: kangaroo, 2: stop" in out
     assert "iou 0.5" in out.lower()
@@ -31,6 +32,7 @@ def test_inspect_tf1_export(run_cli, tiny_tf1):
     assert result.code == 0, result.err
     assert "Input: inputs uint8" in result.out
     assert "boxes      detection_boxes" in result.out
+    assert "and a LiteRT.js .tflite (64x64 input)" in result.out
 
 
 def test_inspect_missing_model(run_cli, tmp_path):
@@ -43,5 +45,8 @@ def test_inspect_missing_model(run_cli, tmp_path):
 def test_inspect_verify_reports_backends(run_cli, tiny_tf2):
     result = run_cli("inspect", tiny_tf2, "--verify")
     assert result.code == 0, result.err
-    assert "wasm   agrees with TensorFlow" in result.out
-    assert "cpu    agrees with TensorFlow" in result.out
+    rows = {line.split()[0]: line for line in result.out.splitlines() if line.startswith("  ")}
+    for backend in ("litert-wasm", "wasm", "cpu"):
+        assert "agrees with TensorFlow" in rows[backend], result.out
+    assert "ms per frame" in rows["litert-wasm"] and "ms per frame" in rows["wasm"]
+    assert "Page order: " in result.out
