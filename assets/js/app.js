@@ -3,14 +3,14 @@
 // detection list, the readouts and a `sitegen:detections` event (which tests listen to).
 
 import { cameraAvailable, listCameras, openCamera, stopStream, streamDeviceId } from './camera.js';
-import { loadConfig, readQuery } from './config.js';
+import { automaticBackendOrder, loadConfig, readQuery } from './config.js';
 import { userMessage } from './errors.js';
 import { FrameInput } from './frame.js';
 import { runVideoLoop } from './loop.js';
-import { createDetector, fetchModelArtifacts } from './model.js';
 import { makeLabelLookup, selectDetections } from './postprocess.js';
 import { Overlay } from './renderer.js';
-import { chooseBackend, loadTf } from './runtime.js';
+import { BackendLauncher, chooseBackend, deviceClass, hasHardwareGpu } from './runtime.js';
+import { fastestAgreeing, timeBackends } from './tuning.js';
 import { fileKind, playVideoFile, releaseUpload, showImage } from './sources.js';
 import { PageUi } from './ui.js';
 
@@ -18,10 +18,13 @@ const ui = new PageUi();
 const overlay = new Overlay(ui.overlayCanvas);
 const query = readQuery(window.location.search);
 
-let tf = null;
 let config = null;
 let detector = null;
 let backendName = null;
+let launcher = null;
+// Backends to time against the running one on the first frame (see tuning.js); null once done.
+let tuningCandidates = null;
+let tuningResult = null;
 let loadFailed = false;
 let frameInput = null;
 let threshold = query.threshold ?? Number(ui.threshold.value);
@@ -48,6 +51,10 @@ window.sitegen = {
   get backend() {
     return backendName;
   },
+  /** How the backends measured on this device: [{name, medianMs, agrees, error?}], or null. */
+  get tuning() {
+    return tuningResult;
+  },
   get config() {
     return config;
   },
@@ -55,7 +62,18 @@ window.sitegen = {
     return frameInput ? frameInput.canvas : null;
   },
   ready,
-  memory: () => (tf ? tf.memory() : null),
+  memory: () => (detector ? detector.memory() : null),
+  /** Runs the detector `runs` times on the last frame it saw; ms of each run. For build-time
+   * timing and benchmarks: one number per backend, without a camera's frame pacing. */
+  timeDetector: (runs = 5) => serialised(async () => {
+    const times = [];
+    for (let i = 0; detector && frameInput && i < runs; i += 1) {
+      const started = performance.now();
+      await detector.detectPixels(frameInput.canvas);
+      times.push(performance.now() - started);
+    }
+    return times;
+  }),
   overlay: () => overlay.snapshot(),
 };
 
@@ -88,17 +106,16 @@ async function load() {
   try {
     config = await loadConfig();
     applyConfig(config);
-    // The weights download while TF.js and its backend start.
-    const artifacts = fetchModelArtifacts(config.model, (loaded, total) => ui.setProgress(loaded, total));
-    artifacts.catch(() => {}); // awaited below; this only stops an early rejection counting as unhandled
-    tf = await loadTf();
-    const backend = await chooseBackend(tf, config, query.backend);
+    // Model weights download while the runtime and its backend start (see BackendLauncher).
+    launcher = new BackendLauncher(config, (loaded, total) => ui.setProgress(loaded, total));
+    const backend = await chooseBackend(launcher, query.backend);
     backendName = backend.name;
     ui.setBackend(backend.description);
     for (const warning of backend.warnings) ui.addWarning(warning);
-    const loaded = await createDetector(tf, config.model, artifacts);
+    const loaded = backend.detector;
     ui.hideProgress();
     detector = loaded;
+    tuningCandidates = query.backend ? [] : await tuningCandidatesFor(backend.name);
   } catch (error) {
     loadFailed = true;
     ui.hideProgress();
@@ -140,18 +157,63 @@ function naturalSize(element) {
     : [element.naturalWidth, element.naturalHeight];
 }
 
+// The backends worth timing here against the one running: GPU backends on real graphics hardware
+// (the build already ranked the CPU ones), or every other one with ?tune=all.
+async function tuningCandidatesFor(running) {
+  if (query.tune === 'off') return [];
+  const others = automaticBackendOrder(config).filter((name) => name !== running);
+  if (query.tune === 'all') return others;
+  const gpu = others.filter((name) => deviceClass(name) === 'gpu');
+  const hardware = await Promise.all(gpu.map((name) => hasHardwareGpu(name)));
+  return gpu.filter((_, i) => hardware[i]);
+}
+
+// Runs once, on the first frame after the detector is ready, inside the serialised queue (so no
+// other inference overlaps the timing); the frame is still in the input canvas.
+async function tuneOnThisFrame() {
+  const candidates = tuningCandidates;
+  tuningCandidates = null;
+  if (!candidates?.length) return;
+  const previousStatus = ui.status.textContent;
+  ui.setStatus('Measuring which backend is fastest on this device…');
+  const current = { name: backendName, detector, description: ui.backend.textContent };
+  const trials = await timeBackends({
+    current,
+    candidates,
+    start: (name) => launcher.start(name),
+    detect: (running) => running.detectPixels(frameInput.canvas),
+    select: (found) => selectDetections(found, { threshold, maxDetections, labelFor }),
+  });
+  const chosen = fastestAgreeing(trials);
+  for (const trial of trials) {
+    if (trial.started && trial.name !== chosen) trial.started.detector.dispose();
+  }
+  tuningResult = trials.map(({ name, medianMs, agrees, error }) => ({ name, medianMs, agrees, ...(error ? { error } : {}) }));
+  const winner = trials.find((trial) => trial.name === chosen);
+  if (winner.started !== current) {
+    detector = winner.started.detector;
+    backendName = chosen;
+  }
+  ui.setBackend(`${winner.started.description} (fastest of ${trials.filter((t) => t.agrees).length} measured here)`);
+  ui.setStatus(previousStatus);
+  window.dispatchEvent(new CustomEvent('sitegen:tuned', { detail: { backend: backendName, trials: tuningResult } }));
+}
+
 async function processFrame(source) {
   if (!detector || source !== currentSource) return;
   const [width, height] = naturalSize(source.element);
   if (!width || !height) return;
   const started = performance.now();
   frameInput.draw(source.element, width, height);
-  const candidates = await detector.detectPixels(frameInput.canvas);
+  // A still image keeps every candidate, so moving the threshold slider down can show more; a
+  // video frame is replaced by the next one, so only what the threshold shows is worked out.
+  const candidates = await detector.detectPixels(frameInput.canvas, source.kind === 'image' ? 0 : threshold);
   const inferenceMs = performance.now() - started;
   if (source !== currentSource) return; // stopped or replaced while the model ran
   source.last = { candidates, width, height, inferenceMs };
   publish(source);
   stats.record(inferenceMs);
+  if (tuningCandidates) await tuneOnThisFrame();
 }
 
 // Reports the source's last result. Runs synchronously, before the next frame can be drawn into the

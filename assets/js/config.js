@@ -4,7 +4,10 @@
 import { PageError } from './errors.js';
 
 export const SUPPORTED_SCHEMA = 1;
-export const ALL_BACKENDS = ['wasm', 'webgpu', 'webgl', 'cpu'];
+// LiteRT.js accelerators, then TF.js backends by their TF.js names.
+export const LITERT_BACKENDS = ['litert-wasm', 'litert-webgpu'];
+export const TFJS_BACKENDS = ['wasm', 'webgpu', 'webgl', 'cpu'];
+export const ALL_BACKENDS = [...LITERT_BACKENDS, ...TFJS_BACKENDS];
 
 /**
  * @param {string} url  relative to the page, so the site works under any sub-path
@@ -66,20 +69,30 @@ function findProblem(config) {
     }
   }
   if (model.files !== undefined && !Array.isArray(model.files)) return '"model.files" must be a list';
+  if (model.litert) {
+    if (!Array.isArray(model.litert.files) || !model.litert.files.length) return '"model.litert.files" must list the .tflite parts';
+    if (!Array.isArray(model.litert.input?.size) || typeof model.litert.input?.name !== 'string') return '"model.litert.input" is missing';
+    if (typeof model.litert.outputs?.rawBoxes !== 'string' || typeof model.litert.outputs?.rawScores !== 'string') return '"model.litert.outputs" is missing';
+  }
   return null;
 }
 
-/** The backends to try automatically, best first: config order minus those the build found wrong. */
+/**
+ * The backends to try automatically, best first: config order minus those the build found wrong,
+ * and minus LiteRT's when the site carries no .tflite.
+ */
 export function automaticBackendOrder(config) {
   const order = Array.isArray(config.backends?.order) && config.backends.order.length
     ? config.backends.order : ALL_BACKENDS;
   const verified = config.backends?.verified ?? {};
-  return order.filter((name) => ALL_BACKENDS.includes(name) && verified[name] !== false);
+  const litert = Boolean(config.model?.litert);
+  return order.filter((name) => ALL_BACKENDS.includes(name) && verified[name] !== false
+    && (litert || !LITERT_BACKENDS.includes(name)));
 }
 
 /**
- * ?autostart=1, ?backend=wasm|webgl|webgpu|cpu, ?threshold=0.4
- * @returns {{autostart: boolean, backend: string|null, threshold: number|null, problems: string[]}}
+ * ?autostart=1, ?backend=litert-wasm|litert-webgpu|wasm|webgl|webgpu|cpu, ?threshold=0.4, ?tune=auto|all|off
+ * @returns {{autostart: boolean, backend: string|null, threshold: number|null, tune: string, problems: string[]}}
  */
 export function readQuery(search) {
   const params = new URLSearchParams(search);
@@ -105,5 +118,11 @@ export function readQuery(search) {
       problems.push(`Ignored threshold=${rawThreshold} in the address: use a number from 0 to 1.`);
     }
   }
-  return { autostart, backend, threshold, problems };
+  // ?tune=off keeps the first backend; ?tune=all also times software GPU and CPU backends.
+  let tune = (params.get('tune') ?? 'auto').toLowerCase();
+  if (!['auto', 'all', 'off'].includes(tune)) {
+    problems.push(`Ignored tune=${params.get('tune')} in the address: use auto, all or off.`);
+    tune = 'auto';
+  }
+  return { autostart, backend, threshold, tune, problems };
 }

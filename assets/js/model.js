@@ -2,6 +2,7 @@
 // truncated file, where TF.js would fail later with a shape error), builds it from memory and runs
 // it on input tensors.
 
+import { fetchChecked, fetchJoined, folderHintFor } from './download.js';
 import { PageError } from './errors.js';
 import { decodeGraphOutputs, postprocessRaw } from './postprocess.js';
 
@@ -16,7 +17,7 @@ export async function fetchModelArtifacts(modelConfig, onProgress = () => {}) {
   const base = document.baseURI;
   const modelUrl = new URL(modelConfig.url, base);
   const folder = modelConfig.url.includes('/') ? modelConfig.url.slice(0, modelConfig.url.lastIndexOf('/') + 1) : '';
-  const folderHint = folder ? `the site's ${folder} folder` : 'the site\'s model files';
+  const folderHint = folderHintFor(modelConfig.url);
 
   const manifest = await fetchJson(modelConfig.url, modelUrl, folderHint);
   if (!manifest.modelTopology || !Array.isArray(manifest.weightsManifest)) {
@@ -31,21 +32,12 @@ export async function fetchModelArtifacts(modelConfig, onProgress = () => {}) {
     const known = expected.get(url.href);
     return { url, name: known?.path ?? `${folder}${shardPath}`, bytes: known ? known.bytes : null };
   }));
-
-  // The total is known when config.json gives every shard's size; the bar is indeterminate otherwise.
-  const total = shards.every((shard) => Number.isInteger(shard.bytes))
-    ? shards.reduce((sum, shard) => sum + shard.bytes, 0) : 0;
-  let loaded = 0;
-  onProgress(0, total);
-  const parts = await Promise.all(shards.map((shard) => fetchShard(shard, folderHint, (bytes) => {
-    loaded += bytes;
-    onProgress(loaded, total);
-  })));
+  const weights = await fetchJoined(shards, folderHint, onProgress);
 
   return {
     modelTopology: manifest.modelTopology,
     weightSpecs: manifest.weightsManifest.flatMap((group) => group.weights),
-    weightData: concatenate(parts),
+    weightData: weights.buffer,
     format: manifest.format,
     generatedBy: manifest.generatedBy,
     convertedBy: manifest.convertedBy,
@@ -54,19 +46,6 @@ export async function fetchModelArtifacts(modelConfig, onProgress = () => {}) {
     modelInitializer: manifest.modelInitializer,
     initializerSignature: manifest.initializerSignature,
   };
-}
-
-async function fetchChecked(name, url, folderHint, init = {}) {
-  let response;
-  try {
-    response = await fetch(url, init);
-  } catch (error) {
-    throw new PageError(`Could not load the model: ${name} could not be downloaded (${error.message}). Check the connection and reload the page.`, { cause: error });
-  }
-  if (!response.ok) {
-    throw new PageError(`Could not load the model: ${name} returned HTTP ${response.status}. Upload every file of ${folderHint}.`);
-  }
-  return response;
 }
 
 // model.json is revalidated on every load (cheap: usually a 304), so a redeployed site does not pair a
@@ -78,39 +57,6 @@ async function fetchJson(name, url, folderHint) {
   } catch (error) {
     throw new PageError(`Could not load the model: ${name} is not valid JSON (truncated upload?). Upload every file of ${folderHint} again.`, { cause: error });
   }
-}
-
-// Downloads one shard and checks its size. Returns its bytes.
-//
-// The body is read with arrayBuffer(), not a stream reader: Chromium cancels the request of a
-// response whose stream was read to the end but which is collected before the network layer
-// reports completion, and its developer tools (and test harnesses) then list the shard as
-// failed. Progress therefore moves one shard at a time (4 MB with the converter's default).
-async function fetchShard(shard, folderHint, reportProgress) {
-  const response = await fetchChecked(shard.name, shard.url, folderHint);
-  let bytes;
-  try {
-    bytes = new Uint8Array(await response.arrayBuffer());
-  } catch (error) {
-    throw new PageError(`Could not load the model: downloading ${shard.name} failed (${error.message}). Check the connection and reload the page.`, { cause: error });
-  }
-  if (shard.bytes !== null && bytes.length !== shard.bytes) {
-    throw new PageError(`Could not load the model: ${shard.name} is ${bytes.length} bytes, expected ${shard.bytes} (truncated upload?). Upload every file of ${folderHint} again.`);
-  }
-  reportProgress(bytes.length);
-  return bytes;
-}
-
-// The weights as one ArrayBuffer, in shard order, as tf.io.fromMemory expects them.
-function concatenate(parts) {
-  const total = parts.reduce((sum, part) => sum + part.length, 0);
-  const bytes = new Uint8Array(total);
-  let at = 0;
-  for (const part of parts) {
-    bytes.set(part, at);
-    at += part.length;
-  }
-  return bytes.buffer;
 }
 
 /** Builds the GraphModel from downloaded artifacts. */
@@ -161,8 +107,10 @@ export class Detector {
    * @param {object} modelConfig  config.model
    * @param {object[]} graphNodes  modelTopology.node, to find the raw outputs' data sources
    */
-  constructor(tf, model, modelConfig, graphNodes = []) {
+  constructor(tf, model, modelConfig, graphNodes = [], backendName = null) {
     this.tf = tf;
+    // TF.js has one active backend; a page comparing backends switches it back before each run.
+    this.backendName = backendName;
     this.model = model;
     this.config = modelConfig;
     this.inputName = modelConfig.input.name;
@@ -184,15 +132,19 @@ export class Detector {
     this.useAsync = !this.raw;
   }
 
-  /** Detects on the pixels of a canvas (or anything tf.browser.fromPixels accepts). */
-  async detectPixels(pixels) {
+  /**
+   * Detects on the pixels of a canvas (or anything tf.browser.fromPixels accepts).
+   * @param {number} [scoreFloor]  see postprocessRaw: candidates below it are not needed
+   */
+  async detectPixels(pixels, scoreFloor = 0) {
     const { tf } = this;
+    if (this.backendName && tf.getBackend() !== this.backendName) await tf.setBackend(this.backendName);
     const input = tf.tidy(() => {
       const image = tf.browser.fromPixels(pixels, 3); // int32 [h, w, 3]: the model's uint8 input
       return tf.expandDims(this.floatInput ? tf.cast(image, 'float32') : image, 0);
     });
     try {
-      return await this.detect(input);
+      return await this.detect(input, scoreFloor);
     } finally {
       input.dispose();
     }
@@ -209,13 +161,14 @@ export class Detector {
     }
   }
 
-  async detect(input) {
+  async detect(input, scoreFloor = 0) {
+    if (this.backendName && this.tf.getBackend() !== this.backendName) await this.tf.setBackend(this.backendName);
     const outputs = await this.execute(input);
     try {
       const values = await Promise.all(outputs.map((tensor) => tensor.data()));
       if (this.raw) {
         const numAnchors = outputs[0].shape.length >= 2 ? outputs[0].shape[outputs[0].shape.length - 2] : 0;
-        return postprocessRaw(values[0], values[1], numAnchors, this.config.nms);
+        return postprocessRaw(values[0], values[1], numAnchors, this.config.nms, scoreFloor);
       }
       return decodeGraphOutputs(values[0], values[1], values[2], values[3][0]);
     } finally {
@@ -236,6 +189,10 @@ export class Detector {
     return [].concat(await this.model.executeAsync(feed, this.outputNames));
   }
 
+  memory() {
+    return this.tf.memory();
+  }
+
   dispose() {
     this.model.dispose();
   }
@@ -245,12 +202,12 @@ export class Detector {
  * Builds the detector from artifacts being downloaded (fetchModelArtifacts) and warms it up, so
  * the first real frame does not pay for shader compilation and kernel set-up.
  */
-export async function createDetector(tf, modelConfig, artifacts) {
+export async function createDetector(tf, modelConfig, artifacts, backendName = null) {
   const loaded = await artifacts;
   const model = await buildModel(tf, loaded);
   let detector;
   try {
-    detector = new Detector(tf, model, modelConfig, loaded.modelTopology?.node ?? []);
+    detector = new Detector(tf, model, modelConfig, loaded.modelTopology?.node ?? [], backendName);
   } catch (error) {
     model.dispose();
     throw error;

@@ -45,13 +45,14 @@ export function iou(boxes, i, j) {
  * @param {{iouThreshold: number, scoreThreshold: number, maxSelected: number}} options
  * @returns {number[]} anchor indices kept, best first
  */
-export function nonMaxSuppression(boxes, scoreOf, numAnchors, { iouThreshold, scoreThreshold, maxSelected }) {
+export function nonMaxSuppression(boxes, scoreOf, numAnchors, { iouThreshold, scoreThreshold, maxSelected, scoreFloor = 0 }) {
   const scoreLimit = f32(scoreThreshold);
   const iouLimit = f32(iouThreshold);
   const candidates = [];
   for (let anchor = 0; anchor < numAnchors; anchor += 1) {
     // Strictly greater, as the kernel does: a score equal to the threshold is not a candidate.
-    if (scoreOf(anchor) > scoreLimit) candidates.push(anchor);
+    const score = scoreOf(anchor);
+    if (score > scoreLimit && score >= scoreFloor) candidates.push(anchor);
   }
   // Descending score; equal scores keep the lower anchor index first (the kernel's queue order).
   candidates.sort((p, q) => scoreOf(q) - scoreOf(p) || p - q);
@@ -80,10 +81,15 @@ export function nonMaxSuppression(boxes, scoreOf, numAnchors, { iouThreshold, sc
  * @param {number} numAnchors       A
  * @param {{scoreThreshold: number, iouThreshold: number, maxPerClass: number,
  *          maxTotal: number, classAgnostic?: boolean}} nms
+ * @param {number} [scoreFloor]  skip candidates scoring below this. Greedy NMS takes boxes best
+ *   first and a box is only ever suppressed by a better one, so the detections at or above the
+ *   floor come out exactly as without it (the same boxes, scores and order, and the caps cut the
+ *   same prefix); only those below it are missing. The page passes its display threshold for
+ *   video frames, where sorting and suppressing thousands of near-zero anchors is wasted work.
  * @returns {{classId: number, score: number, ymin: number, xmin: number, ymax: number, xmax: number}[]}
  *   at most nms.maxTotal detections, highest score first, classId = score column (1-based)
  */
-export function postprocessRaw(rawBoxes, rawScores, numAnchors, nms) {
+export function postprocessRaw(rawBoxes, rawScores, numAnchors, nms, scoreFloor = 0) {
   if (numAnchors <= 0) return [];
   if (rawBoxes.length !== numAnchors * 4) {
     throw new Error(`raw boxes hold ${rawBoxes.length} values, expected ${numAnchors} anchors x 4`);
@@ -95,8 +101,8 @@ export function postprocessRaw(rawBoxes, rawScores, numAnchors, nms) {
   const numClasses = columns - 1;
 
   const kept = nms.classAgnostic
-    ? classAgnosticNms(rawBoxes, rawScores, numAnchors, numClasses, nms)
-    : perClassNms(rawBoxes, rawScores, numAnchors, numClasses, nms);
+    ? classAgnosticNms(rawBoxes, rawScores, numAnchors, numClasses, nms, scoreFloor)
+    : perClassNms(rawBoxes, rawScores, numAnchors, numClasses, nms, scoreFloor);
 
   // All classes together, best first. Array.prototype.sort is stable, so equal scores keep class
   // order and then NMS order, as TensorFlow's top_k does on the concatenated list.
@@ -114,7 +120,7 @@ export function postprocessRaw(rawBoxes, rawScores, numAnchors, nms) {
   return detections;
 }
 
-function perClassNms(boxes, scores, numAnchors, numClasses, nms) {
+function perClassNms(boxes, scores, numAnchors, numClasses, nms, scoreFloor) {
   const columns = numClasses + 1;
   const kept = [];
   for (let classId = 1; classId <= numClasses; classId += 1) {
@@ -123,6 +129,7 @@ function perClassNms(boxes, scores, numAnchors, numClasses, nms) {
       iouThreshold: nms.iouThreshold,
       scoreThreshold: nms.scoreThreshold,
       maxSelected: nms.maxPerClass,
+      scoreFloor,
     });
     for (const anchor of anchors) kept.push({ anchor, classId, score: scoreOf(anchor) });
   }
@@ -131,7 +138,7 @@ function perClassNms(boxes, scores, numAnchors, numClasses, nms) {
 
 // One NMS over each anchor's best class (first one on ties), like the API's
 // class_agnostic_non_max_suppression with max_classes_per_detection 1: it selects up to maxTotal.
-function classAgnosticNms(boxes, scores, numAnchors, numClasses, nms) {
+function classAgnosticNms(boxes, scores, numAnchors, numClasses, nms, scoreFloor) {
   const columns = numClasses + 1;
   const bestClass = new Int32Array(numAnchors);
   const bestScore = new Float32Array(numAnchors);
@@ -147,6 +154,7 @@ function classAgnosticNms(boxes, scores, numAnchors, numClasses, nms) {
     iouThreshold: nms.iouThreshold,
     scoreThreshold: nms.scoreThreshold,
     maxSelected: nms.maxTotal,
+    scoreFloor,
   });
   return anchors.map((anchor) => ({ anchor, classId: bestClass[anchor], score: bestScore[anchor] }));
 }

@@ -1,7 +1,8 @@
 """The genuine TF2 Object Detection API export (../shared/fixtures) detects on every backend.
 
 On this export TF.js WASM returns no detections from the in-graph post-processing; sitegen cuts the
-graph at the raw outputs and post-processes in the page, so wasm, cpu and webgl must all match
+graph at the raw outputs and post-processes in the page, so LiteRT.js (the same cut as a .tflite)
+and TF.js wasm, cpu and webgl must all match
 TensorFlow's own detection_* outputs: same order, boxes within 1e-3, scores within 1e-4.
 """
 
@@ -51,7 +52,7 @@ def test_site_uses_raw_outputs(odapi_site):
     }
 
 
-@pytest.mark.parametrize("backend", ["wasm", "cpu", "webgl"])
+@pytest.mark.parametrize("backend", ["litert-wasm", "wasm", "cpu", "webgl"])
 def test_matches_tensorflow(browser, odapi_site, odapi_fixture, scene, backend):
     events = detections_in_page(
         browser, odapi_site, scene, f"backend={backend}&threshold={THRESHOLD}"

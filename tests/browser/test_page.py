@@ -95,26 +95,42 @@ def test_no_camera_device_shows_error(launch, default_site):
         assert not [e for e in watcher.errors if e.startswith("uncaught")]
 
 
+@pytest.mark.parametrize("runtime", ["tfjs", "litert"])
 @pytest.mark.parametrize("damage", ["missing", "truncated"])
-def test_broken_model_shard_is_named(browser, default_site, tmp_path, damage):
+def test_broken_model_file_is_named(browser, default_site, tmp_path, damage, runtime):
     site = tmp_path / "site"
     shutil.copytree(default_site, site)
-    shard = json.loads((site / "config.json").read_text())["model"]["files"][-1]["path"]
+    config = json.loads((site / "config.json").read_text())
+    if runtime == "tfjs":  # a site without a .tflite (built from a TF.js model, say)
+        config["model"]["litert"] = None
+        broken = config["model"]["files"][-1]["path"]
+    else:  # only LiteRT.js allowed, so nothing can fall back
+        config["backends"]["order"] = ["litert-wasm"]
+        broken = config["model"]["litert"]["files"][-1]["path"]
+    (site / "config.json").write_text(json.dumps(config))
     if damage == "missing":
-        (site / shard).unlink()
+        (site / broken).unlink()
     else:
-        (site / shard).write_bytes((site / shard).read_bytes()[:1000])
+        (site / broken).write_bytes((site / broken).read_bytes()[:1000])
     with served(site) as url:
         page, watcher = open_page(browser, url)
         page.wait_for_function("window.sitegen && window.sitegen.state === 'error'")
         text = page.inner_text("#error")
-        assert shard in text, text
+        assert broken in text, text
         assert ("404" in text) if damage == "missing" else ("1000 bytes" in text)
         assert not [e for e in watcher.errors if e.startswith("uncaught")]
 
 
 @pytest.mark.parametrize(
-    "backend, isolate", [("wasm", True), ("wasm", False), ("webgl", True), ("cpu", True)]
+    "backend, isolate",
+    [
+        ("litert-wasm", True),
+        ("litert-wasm", False),
+        ("wasm", True),
+        ("wasm", False),
+        ("webgl", True),
+        ("cpu", True),
+    ],
 )
 def test_backends_agree(browser, default_site, scene, backend, isolate):
     path, _ = scene
@@ -136,11 +152,12 @@ def test_backends_agree(browser, default_site, scene, backend, isolate):
         assert _box(got) == pytest.approx(_box(want), abs=2e-3)
 
 
-def test_no_tensor_leak(launch, default_site, tmp_path):
+@pytest.mark.parametrize("backend", ["litert-wasm", "wasm"])
+def test_no_tensor_leak(launch, default_site, tmp_path, backend):
     footage = tmp_path / "leak.y4m"
     scenes.write_footage(footage, seed=3, frames=30)
     with launch(camera=footage) as browser, served(default_site) as url:
-        page, watcher = open_page(browser, url + "?autostart=1")
+        page, watcher = open_page(browser, url + f"?autostart=1&backend={backend}")
         page.evaluate(
             "() => { window.__counts = {}; addEventListener('sitegen:detections', (e) => {"
             " if (e.detail.frame === 50 || e.detail.frame === 300)"
@@ -215,12 +232,17 @@ def test_backend_that_failed_verification_is_never_auto_selected(browser, defaul
     site = tmp_path / "site"
     shutil.copytree(default_site, site)
     config = json.loads((site / "config.json").read_text())
-    config["backends"]["verified"] = {"wasm": False, "webgl": None, "cpu": True}
+    config["backends"]["verified"] = {
+        "litert-wasm": False,
+        "wasm": False,
+        "webgl": None,
+        "cpu": True,
+    }
     (site / "config.json").write_text(json.dumps(config))
     with served(site) as url:
         page, watcher = open_page(browser, url)
         page.wait_for_function("window.sitegen && window.sitegen.state !== 'loading'")
-        assert page.evaluate("window.sitegen.backend") != "wasm"
+        assert page.evaluate("window.sitegen.backend") not in ("litert-wasm", "wasm")
         page.context.close()
         forced, _ = open_page(browser, url + "?backend=wasm")
         forced.wait_for_function("window.sitegen && window.sitegen.state !== 'loading'")

@@ -52,8 +52,8 @@ test('every page module imports in Node (no top-level DOM access)', async () => 
 });
 
 test('query parameters', () => {
-  assert.deepEqual(readQuery('?autostart=1&backend=WebGL&threshold=0.4'), { autostart: true, backend: 'webgl', threshold: 0.4, problems: [] });
-  assert.deepEqual(readQuery(''), { autostart: false, backend: null, threshold: null, problems: [] });
+  assert.deepEqual(readQuery('?autostart=1&backend=WebGL&threshold=0.4'), { autostart: true, backend: 'webgl', threshold: 0.4, tune: 'auto', problems: [] });
+  assert.deepEqual(readQuery(''), { autostart: false, backend: null, threshold: null, tune: 'auto', problems: [] });
   const bad = readQuery('?backend=metal&threshold=2');
   assert.equal(bad.backend, null);
   assert.equal(bad.threshold, null);
@@ -68,6 +68,28 @@ test('automatic backend order skips backends the build found wrong', () => {
   assert.deepEqual(automaticBackendOrder(config({ backends: { order: ['wasm', 'webgpu', 'webgl', 'cpu'], verified } })), ['webgpu', 'webgl', 'cpu']);
   assert.deepEqual(automaticBackendOrder(config({ backends: undefined })), ['wasm', 'webgpu', 'webgl', 'cpu']);
   assert.deepEqual(automaticBackendOrder(config({ backends: { order: ['cpu', 'bogus'] } })), ['cpu']);
+});
+
+test('LiteRT.js backends are tried only when the site carries a .tflite', () => {
+  const litert = {
+    format: 'tflite',
+    files: [{ path: 'model/model.tflite.part0', bytes: 10 }],
+    input: { name: 'image', dtype: 'uint8', size: [320, 320] },
+    outputs: { rawBoxes: 'raw_boxes', rawScores: 'raw_scores' },
+  };
+  const withTflite = (backends) => {
+    const base = config({ backends });
+    return { ...base, model: { ...base.model, litert } };
+  };
+  assert.deepEqual(automaticBackendOrder(withTflite(undefined)), ['litert-wasm', 'litert-webgpu', 'wasm', 'webgpu', 'webgl', 'cpu']);
+  assert.deepEqual(automaticBackendOrder(config({ backends: undefined })), ['wasm', 'webgpu', 'webgl', 'cpu']);
+  const measured = { order: ['wasm', 'litert-wasm', 'cpu'], verified: { 'litert-wasm': false } };
+  assert.deepEqual(automaticBackendOrder(withTflite(measured)), ['wasm', 'cpu']);
+  assert.doesNotThrow(() => checkConfig(withTflite(undefined)));
+  const broken = withTflite(undefined);
+  broken.model.litert = { ...litert, outputs: {} };
+  assert.throws(() => checkConfig(broken), /model\.litert\.outputs/);
+  assert.equal(readQuery('?backend=LiteRT-WASM').backend, 'litert-wasm');
 });
 
 test('config check names what is missing', () => {

@@ -235,3 +235,30 @@ test('labels are looked up by numeric id and never come from the prototype', () 
   assert.equal(labelFor(3), 'class 3');
   assert.equal(makeLabelLookup(undefined)(1), 'class 1');
 });
+
+test('a score floor drops only what lies below it: the rest is exactly the full result', () => {
+  // Deterministic pseudo-random anchors, dense enough that NMS suppresses and the caps bite.
+  let seed = 7;
+  const random = () => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return seed / 2147483648;
+  };
+  const anchors = Array.from({ length: 400 }, () => {
+    const y = random() * 0.8;
+    const x = random() * 0.8;
+    return { box: [y, x, y + 0.05 + random() * 0.2, x + 0.05 + random() * 0.2], scores: [random() ** 4, random() ** 8] };
+  });
+  const [boxes, scores] = raw(anchors);
+  let shortened = 0;
+  for (const nms of [{ ...NMS, maxPerClass: 40, maxTotal: 50 }, { ...NMS, classAgnostic: true, maxTotal: 30 }, NMS]) {
+    const full = postprocessRaw(boxes, scores, anchors.length, nms);
+    // Floors at the scores of the full result's 1st, 2nd and 3rd quarter: each must cut.
+    for (const floor of [1, 2, 3].map((q) => full[Math.floor((q * full.length) / 4)].score)) {
+      const cut = postprocessRaw(boxes, scores, anchors.length, nms, floor);
+      assert.deepEqual(cut, full.filter((d) => d.score >= floor), `floor ${floor}`);
+      assert.ok(cut.length > 0);
+      if (cut.length < full.length) shortened += 1;
+    }
+  }
+  assert.ok(shortened >= 6, 'the floors must actually cut something for the test to mean anything');
+});
