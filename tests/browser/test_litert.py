@@ -102,3 +102,31 @@ def test_broken_tflite_falls_back_to_tfjs_and_names_the_part(browser, default_si
         warning = page.inner_text("#warning")
         assert part in warning and "404" in warning, warning
         watcher.assert_clean(expected=("404",))
+
+
+def test_tuning_times_every_backend_on_the_first_frame_and_keeps_the_fastest_agreeing(
+    browser, default_site, busy_scene
+):
+    """?tune=all makes the page time every other backend (software GPU ones included) on the
+    first frame, as it does GPU backends on real graphics hardware."""
+    with served(default_site) as url:
+        page, watcher = open_page(browser, url + "?tune=all")
+        page.evaluate(
+            "() => { window.__tuned = new Promise((resolve) => addEventListener("
+            "'sitegen:tuned', (e) => resolve(e.detail), {once: true})); }"
+        )
+        page.wait_for_function("window.sitegen && window.sitegen.state !== 'loading'")
+        first = page.evaluate("window.sitegen.backend")
+        page.set_input_files("input[type=file]", str(busy_scene))
+        tuned = page.evaluate("window.__tuned")
+        trials = {trial["name"]: trial for trial in tuned["trials"]}
+        assert tuned["trials"][0]["name"] == first
+        assert {"wasm", "webgl", "cpu"} <= set(trials) | {first}
+        for name in ("litert-webgpu", "webgpu"):  # no GPU adapter in headless Chromium here
+            assert trials[name]["medianMs"] is None and trials[name]["error"], trials[name]
+        timed = [t for t in tuned["trials"] if t["agrees"]]
+        assert {t["name"] for t in timed} >= {first, "wasm", "cpu"}, tuned["trials"]
+        assert tuned["backend"] == min(timed, key=lambda t: t["medianMs"])["name"]
+        assert page.evaluate("window.sitegen.backend") == tuned["backend"]
+        assert "measured here" in page.inner_text("#backend")
+        watcher.assert_clean()
