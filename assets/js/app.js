@@ -22,6 +22,8 @@ let config = null;
 let detector = null;
 let backendName = null;
 let launcher = null;
+// "name (why)" for each backend that was tried first and could not start.
+let backendFailures = [];
 // Backends to time against the running one on the first frame (see tuning.js); null once done.
 let tuningCandidates = null;
 let tuningResult = null;
@@ -110,6 +112,7 @@ async function load() {
     launcher = new BackendLauncher(config, (loaded, total) => ui.setProgress(loaded, total));
     const backend = await chooseBackend(launcher, query.backend);
     backendName = backend.name;
+    backendFailures = backend.failures;
     ui.setBackend(backend.description);
     for (const warning of backend.warnings) ui.addWarning(warning);
     const loaded = backend.detector;
@@ -128,7 +131,7 @@ async function load() {
   }
   ui.setStatus(currentSource ? statusFor(currentSource) : idleStatus());
   settleReady.resolve();
-  window.dispatchEvent(new CustomEvent('sitegen:ready', { detail: { backend: backendName } }));
+  window.dispatchEvent(new CustomEvent('sitegen:ready', { detail: { backend: backendName, failures: backendFailures } }));
   // An image uploaded while the model was loading gets its detections now.
   if (currentSource?.kind === 'image') runOnce(currentSource);
 }

@@ -25,12 +25,15 @@ export function loadLiteRtRuntime() {
 
 async function loadRuntime() {
   const hint = 'the site\'s vendor/litert/ folder';
-  const manifestResponse = await fetch(new URL('runtime.json', RUNTIME_DIR));
+  // Both small; fetched together, since the large WebAssembly download waits for them.
+  const [manifestResponse, lib] = await Promise.all([
+    fetch(new URL('runtime.json', RUNTIME_DIR)),
+    import(new URL('litert.js', RUNTIME_DIR).href),
+  ]);
   if (!manifestResponse.ok) {
     throw new PageError(`Could not load LiteRT.js: vendor/litert/runtime.json returned HTTP ${manifestResponse.status}. Upload every file of ${hint}.`);
   }
   const manifest = await manifestResponse.json();
-  const lib = await import(new URL(manifest.entry, RUNTIME_DIR).href);
   const relaxedSimd = await lib.supportsFeature('relaxedSimd');
   const threaded = relaxedSimd && globalThis.crossOriginIsolated === true && await lib.supportsFeature('threads');
   const variant = threaded ? 'threaded' : relaxedSimd ? 'simd' : 'compat';
@@ -38,7 +41,15 @@ async function loadRuntime() {
   const parts = build.wasm.map((part) => ({
     url: new URL(part.path, RUNTIME_DIR), name: `vendor/litert/${part.path}`, bytes: part.bytes,
   }));
-  const wasmBinary = concatenate(await Promise.all(parts.map((part) => fetchSized(part, hint))));
+  const [wasmBinary, script] = await Promise.all([
+    Promise.all(parts.map((part) => fetchSized(part, hint))).then(concatenate),
+    fetchSized({ url: new URL(build.script, RUNTIME_DIR), name: `vendor/litert/${build.script}`, bytes: null }, hint),
+  ]);
+  // The Emscripten loader runs from a blob: URL of the bytes fetched once here: the threaded
+  // build starts each worker from its loader's own URL, and from the site's URL every worker
+  // would download the 317 KB loader again. LiteRT.js takes a path ending in ".js" as the loader
+  // itself (anything else as a folder to look in), hence the fragment, which URLs ignore.
+  const scriptUrl = `${URL.createObjectURL(new Blob([script], { type: 'text/javascript' }))}#${build.script}`;
   // LiteRT.js hands `self.Module` to the Emscripten loader, which instantiates `wasmBinary`
   // instead of fetching the .wasm itself: that is how the parts, joined here, reach it. The native
   // side logs INFO/WARNING lines through printErr (console.error by default); they are
@@ -46,7 +57,7 @@ async function loadRuntime() {
   const log = (text) => console.debug(`LiteRT.js: ${text}`);
   self.Module = { wasmBinary: wasmBinary.buffer, print: log, printErr: log };
   try {
-    await lib.loadLiteRt(new URL(build.script, RUNTIME_DIR).href, {});
+    await lib.loadLiteRt(scriptUrl, {});
   } finally {
     self.Module = undefined;
   }

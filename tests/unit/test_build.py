@@ -168,6 +168,22 @@ def test_prebuilt_tfjs_model_builds_without_tensorflow(run_cli, tmp_path, tiny_t
     assert second_config["labels"] == {"1": "kangaroo", "2": "stop"}
 
 
+@pytest.mark.tensorflow
+def test_rebuild_from_model_json_names_a_missing_tflite_part(run_cli, tmp_path, tiny_tf2):
+    first = tmp_path / "first"
+    assert run_cli("build", tiny_tf2, "--out", first).code == 0
+    (first / "model" / "model.tflite.part0").unlink()
+    out = tmp_path / "second"
+    assert run_cli("build", first / "model" / "model.json", "--out", out).code == 0
+    model = _config(out)["model"]
+    assert model["litert"] is None
+    assert (
+        model["litertMissing"]
+        == "model.tflite.part0 beside model.json is missing or the wrong size"
+    )
+    assert not (out / "vendor" / "litert").exists()
+
+
 def test_help_is_fast_and_imports_no_tensorflow():
     code = (
         "import sys, runpy; sys.argv = ['sitegen', '--help']\n"
