@@ -34,25 +34,21 @@ def default_model_dir() -> Path:
 
 def runtime_dir() -> Path:
     """The pinned TF.js runtime built from npm packages by ``tools/build_runtime.mjs``."""
-    try:
-        path = _find("assets/vendor/tfjs")
-    except MissingDependencyError:
-        path = None
-    if path is None or not (path / "runtime.json").is_file():
-        raise MissingDependencyError(
-            "the TF.js runtime is not built; run 'make setup' (npm ci && npm run build:runtime)"
-        )
-    return path
+    return _built_runtime("assets/vendor/tfjs", "TF.js", "npm run build:runtime")
 
 
 def litert_runtime_dir() -> Path:
     """The pinned LiteRT.js runtime built from npm packages by ``tools/build_litert.mjs``."""
+    return _built_runtime("assets/vendor/litert", "LiteRT.js", "npm run build:litert")
+
+
+def _built_runtime(relative: str, name: str, command: str) -> Path:
     try:
-        path = _find("assets/vendor/litert")
+        path = _find(relative)
     except MissingDependencyError:
         path = None
     if path is None or not (path / "runtime.json").is_file():
         raise MissingDependencyError(
-            "the LiteRT.js runtime is not built; run 'make setup' (npm ci && npm run build:litert)"
+            f"the {name} runtime is not built; run 'make setup' (npm ci && {command})"
         )
     return path
