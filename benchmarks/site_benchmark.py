@@ -1,0 +1,871 @@
+"""The performance benchmark (issue 5): one SavedModel, one fake-camera clip, one table.
+
+For the model given, in one run, it measures
+
+1. native TensorFlow (Python): the serving signature on the clip's 640x480 frames, as a Python
+   user would call it; and native TFLite (``tf.lite.Interpreter``, 2 threads) on the frame
+   stretched to the model's input when the built site carries a ``.tflite`` (config.json
+   ``model.litert``);
+2. the site sitegen builds from it, in headless Chromium driven by a fake camera, per backend:
+   cold load (fresh browser, empty cache) and warm load (reload: HTTP cache) to the first
+   ``sitegen:detections`` event, steady per-frame latency (the event's ``detail.inferenceMs``,
+   first frames skipped) and FPS, bytes requested (runtime = vendor/, model = model/, rest; raw
+   and gzip level 6) and the JS heap after the steady window;
+3. a baseline page written the way the popular blog tutorial's React app works
+   (benchmarks/baseline/: a plain ``tensorflowjs_converter`` conversion of the whole SavedModel,
+   full tf.min.js, WebGL forced, no warm-up, every output read back each frame), with the same
+   measurements.
+
+It prints one table and the ratios page/native TF and page/baseline for the page's fastest
+backend; ``--json FILE`` writes the numbers for docs/benchmarks.md. Run from the repository root
+(on a quiet machine: every number is wall-clock time):
+
+    .venv/bin/python benchmarks/site_benchmark.py ../shared/fixtures/odapi-ssd-mobilenet-v2 \\
+        --json benchmark-odapi.json
+    .venv/bin/python benchmarks/site_benchmark.py models/default --json benchmark-default.json
+
+Quick smoke run: ``--frames 10 --baseline-frames 2``. Other options: ``--backends`` (default
+litert-wasm,wasm,webgl; a backend the page cannot start is reported as unavailable),
+``--no-isolation`` (serve without COOP/COEP, as GitHub Pages does), ``--postprocess graph`` (build
+the page with the model's in-graph post-processing instead of the raw-output cut), ``--no-baseline``,
+``--workdir DIR`` (keep the site, the baseline page and the clip).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import gzip
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import numpy as np
+
+REPOSITORY = Path(__file__).resolve().parent.parent
+BASELINE_SOURCES = Path(__file__).resolve().parent / "baseline"
+TFJS_BUNDLE = REPOSITORY / "node_modules" / "@tensorflow" / "tfjs" / "dist" / "tf.min.js"
+DEFAULT_BACKENDS = "litert-wasm,wasm,webgl"
+BASELINE_BACKEND = "webgl"
+GZIP_LEVEL = 6
+
+BROWSER_ARGS = [
+    "--no-sandbox",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--use-fake-ui-for-media-stream",
+    "--use-fake-device-for-media-stream",
+]
+
+# Installed in every document before its own scripts run, so it sees the first event of a load.
+# performance.now() counts from the navigation's start, so an event's time is "ms since the load
+# began" for the cold load and for the reload alike.
+RECORDER_JS = """
+(() => {
+  const record = { events: [], error: null };
+  window.__benchmark = record;
+  addEventListener('sitegen:detections', (event) => {
+    const detail = event.detail;
+    record.events.push({
+      at: performance.now(),
+      inferenceMs: detail.inferenceMs,
+      backend: detail.backend,
+      width: detail.width,
+      height: detail.height,
+      detections: detail.detections.length,
+    });
+  });
+  addEventListener('sitegen:error', (event) => {
+    record.error = event.detail?.message ?? 'error';
+  });
+})();
+"""
+
+# True once the page has n events, reported an error, or says it is in the error state.
+WAIT_JS = """
+(n) => {
+  const record = window.__benchmark;
+  if (!record) return false;
+  const failed = record.error !== null || (window.sitegen && window.sitegen.state === 'error');
+  return failed || record.events.length >= n;
+}
+"""
+
+READ_RECORD_JS = """
+() => ({
+  events: window.__benchmark.events,
+  error: window.__benchmark.error,
+  state: window.sitegen ? window.sitegen.state : null,
+  backend: window.sitegen ? window.sitegen.backend : null,
+  memory: window.sitegen && window.sitegen.memory ? window.sitegen.memory() : null,
+  isolated: globalThis.crossOriginIsolated,
+})
+"""
+
+
+def log(message: str) -> None:
+    """Progress goes to stderr, so stdout holds only the table."""
+    print(message, file=sys.stderr, flush=True)
+
+
+# ---- results --------------------------------------------------------------------------------
+
+
+@dataclass
+class Row:
+    """One line of the table. ``status``: ok, partial (timed out with some frames), unavailable
+    (the backend or runtime could not start), absent (nothing to run, e.g. no .tflite)."""
+
+    name: str
+    kind: str  # native-tf | native-tflite | page | baseline
+    backend: str | None = None
+    status: str = "ok"
+    note: str = ""
+    frame_ms: list[float] = field(default_factory=list)
+    fps: float | None = None
+    cold_first_ms: float | None = None  # to the first detection: load + first frame
+    warm_first_ms: float | None = None
+    bytes: dict[str, dict[str, int]] | None = None  # category -> {raw, gzip, files}
+    heap: dict[str, float] | None = None
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def median_ms(self) -> float | None:
+        return statistics.median(self.frame_ms) if self.frame_ms else None
+
+    @property
+    def p95_ms(self) -> float | None:
+        return float(np.percentile(self.frame_ms, 95)) if self.frame_ms else None
+
+    def to_json(self) -> dict:
+        data = asdict(self)
+        data["median_ms"] = self.median_ms
+        data["p95_ms"] = self.p95_ms
+        data["frames"] = len(self.frame_ms)
+        return data
+
+
+# ---- inputs: footage, model paths -----------------------------------------------------------
+
+
+def saved_model_dir(model: Path) -> Path:
+    """The SavedModel folder of an OD API export folder (or the SavedModel folder itself)."""
+    return model / "saved_model" if (model / "saved_model").is_dir() else model
+
+
+def make_footage(path: Path, count: int, seed: int) -> Path:
+    """Fake-camera footage: what ``sitegen scenes PATH.y4m --count COUNT --seed SEED`` writes
+    (the same function, called directly)."""
+    from sitegen.scenes import write_footage
+
+    write_footage(path, seed=seed, frames=count)
+    return path
+
+
+def footage_frames(path: Path) -> list[np.ndarray]:
+    """The clip's frames as RGB, decoded the way Chromium's fake camera decodes them (BT.601,
+    studio range)."""
+    from sitegen.scenes import read_y4m
+
+    return list(read_y4m(path))
+
+
+def footage_fps(path: Path) -> int | None:
+    with open(path, "rb") as stream:
+        header = stream.readline().decode("ascii").split()
+    rate = next((token[1:] for token in header if token.startswith("F")), None)
+    if rate is None:
+        return None
+    numerator, _, denominator = rate.partition(":")
+    return round(int(numerator) / int(denominator or 1))
+
+
+def frame_at(frames: list[np.ndarray], index: int) -> np.ndarray:
+    return frames[index % len(frames)]
+
+
+# ---- native TensorFlow and TFLite -----------------------------------------------------------
+
+
+def measure_native_tf(saved_model: Path, frames: list[np.ndarray], skip: int, count: int) -> Row:
+    """The serving signature on whole 640x480 frames (it resizes inside the graph), outputs read
+    back as numpy: what a Python user would run on a camera frame."""
+    row = Row("native TensorFlow", "native-tf")
+    started = time.perf_counter()
+    import tensorflow as tf
+
+    row.extra["import_ms"] = (time.perf_counter() - started) * 1000
+    row.extra["tensorflow"] = tf.__version__
+
+    load_started = time.perf_counter()
+    loaded = tf.saved_model.load(str(saved_model))
+    function = loaded.signatures["serving_default"]
+    ((key, spec),) = function.structured_input_signature[1].items()
+
+    def detect(frame: np.ndarray) -> dict[str, np.ndarray]:
+        outputs = function(**{key: tf.constant(frame[None], dtype=spec.dtype)})
+        return {name: value.numpy() for name, value in outputs.items()}
+
+    detect(frame_at(frames, 0))
+    # Loading plus the first call (which traces and optimises the graph): the native counterpart
+    # of the page's "load to first detection", not counting `import tensorflow`.
+    row.cold_first_ms = (time.perf_counter() - load_started) * 1000
+    for index in range(1, skip):
+        detect(frame_at(frames, index))
+    row.frame_ms, row.fps = time_frames(detect, frames, first=max(skip, 1), count=count)
+    row.note = f"serving_default on {frames[0].shape[1]}x{frames[0].shape[0]} frames"
+    return row
+
+
+def time_frames(run, frames: list[np.ndarray], *, first: int, count: int):
+    """Per-frame ms of ``run`` on ``count`` frames back to back, and the frames per second that
+    gives."""
+    timings = []
+    loop_started = time.perf_counter()
+    for index in range(first, first + count):
+        frame = frame_at(frames, index)
+        started = time.perf_counter()
+        run(frame)
+        timings.append((time.perf_counter() - started) * 1000)
+    elapsed = time.perf_counter() - loop_started
+    return timings, (count / elapsed if elapsed > 0 else None)
+
+
+def litert_parts(config: dict) -> list[dict]:
+    """config.json's model.litert.files (the .tflite in parts, in order); [] without a .tflite."""
+    litert = (config.get("model") or {}).get("litert")
+    return list(litert.get("files") or []) if isinstance(litert, dict) else []
+
+
+def read_tflite(site: Path, parts: list[dict]) -> bytes:
+    data = []
+    for part in parts:
+        chunk = (site / part["path"]).read_bytes()
+        if "bytes" in part and len(chunk) != part["bytes"]:
+            raise SystemExit(
+                f"{part['path']} is {len(chunk)} bytes, config.json says {part['bytes']}"
+            )
+        data.append(chunk)
+    return b"".join(data)
+
+
+def measure_native_tflite(
+    site: Path, config: dict, frames: list[np.ndarray], skip: int, count: int, threads: int
+) -> Row:
+    """tf.lite.Interpreter on the site's own .tflite, the frame stretched to the model's input
+    as the page stretches it with a canvas (the resize is part of the time)."""
+    row = Row("native TFLite", "native-tflite")
+    parts = litert_parts(config)
+    if not parts:
+        row.status = "absent"
+        row.note = "no .tflite in this site"
+        return row
+    import tensorflow as tf
+    from PIL import Image
+
+    load_started = time.perf_counter()
+    model_bytes = read_tflite(site, parts)
+    interpreter = tf.lite.Interpreter(model_content=model_bytes, num_threads=threads)
+    (input_detail,) = interpreter.get_input_details()
+    height, width = frames[0].shape[:2]
+    if any(dim < 0 for dim in input_detail.get("shape_signature", input_detail["shape"])):
+        # A dynamic-size input takes the whole frame, like the serving signature.
+        interpreter.resize_tensor_input(input_detail["index"], [1, height, width, 3])
+    interpreter.allocate_tensors()
+    (input_detail,) = interpreter.get_input_details()
+    output_details = interpreter.get_output_details()
+    _, input_height, input_width, _ = (int(d) for d in input_detail["shape"])
+    dtype = input_detail["dtype"]
+    scale, zero_point = input_detail.get("quantization", (0.0, 0))
+
+    def detect(frame: np.ndarray) -> list[np.ndarray]:
+        if (input_width, input_height) != (width, height):
+            image = Image.fromarray(frame).resize((input_width, input_height), Image.BILINEAR)
+            frame = np.asarray(image)
+        if scale:  # a quantized input takes real values through its scale and zero point
+            pixels = np.round(frame[None] / scale + zero_point).astype(dtype)
+        else:
+            pixels = frame[None].astype(dtype, copy=False)
+        interpreter.set_tensor(input_detail["index"], pixels)
+        interpreter.invoke()
+        return [interpreter.get_tensor(output["index"]) for output in output_details]
+
+    detect(frame_at(frames, 0))
+    # Reading the parts, building the interpreter and the first call (XNNPACK set-up).
+    row.cold_first_ms = (time.perf_counter() - load_started) * 1000
+    for index in range(1, skip):
+        detect(frame_at(frames, index))
+    row.frame_ms, row.fps = time_frames(detect, frames, first=max(skip, 1), count=count)
+    row.note = f"{input_width}x{input_height} {np.dtype(dtype).name} input, {threads} threads"
+    row.extra["tflite_bytes"] = len(model_bytes)
+    return row
+
+
+# ---- the browser ----------------------------------------------------------------------------
+
+
+@dataclass
+class PageRun:
+    """How one page is driven: where it is served, what it is asked for, how long to wait."""
+
+    url: str  # with its query
+    base_url: str  # the served folder's URL, to classify requests
+    folder: Path  # the served folder, to read a body Chromium no longer has
+    skip: int  # events not counted in the steady window
+    frames: int  # events in the steady window
+    timeout_s: float
+    backend: str  # what the page must report in detail.backend
+
+
+def open_browser(playwright, browser_path: str, footage: Path):
+    """A fresh browser per measured page: the GPU process's shader cache and the compiled-WASM
+    cache are per browser, and a cold load must not inherit them from the previous page."""
+    return playwright.chromium.launch(
+        executable_path=browser_path,
+        headless=True,
+        args=[*BROWSER_ARGS, f"--use-file-for-fake-video-capture={footage}"],
+    )
+
+
+def wait_for_events(page, count: int, deadline: float) -> dict:
+    """Waits until the page has ``count`` events, fails, or the deadline passes; its record."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    remaining_ms = max(1.0, (deadline - time.monotonic()) * 1000)
+    with contextlib.suppress(PlaywrightTimeout):  # what arrived by then is the result
+        page.wait_for_function(WAIT_JS, arg=count, timeout=remaining_ms, polling=250)
+    return page.evaluate(READ_RECORD_JS)
+
+
+def unavailable_reason(page, record: dict, wanted: str) -> str | None:
+    """Why the page is not running ``wanted`` (None when it is)."""
+    if record["error"] or record["state"] == "error":
+        return record["error"] or "the page is in the error state"
+    events = record["events"]
+    if events and events[0]["backend"] != wanted:
+        # The page says why in its warning line; not part of its contract, so only if present.
+        warning = page.evaluate("() => document.querySelector('#warning')?.textContent ?? ''")
+        why = f": {' '.join(warning.split())}" if warning.strip() else ""
+        return f"the page ran {events[0]['backend']} instead{why}"
+    return None
+
+
+def measure_page(playwright, browser_path: str, footage: Path, run: PageRun, row: Row) -> Row:
+    browser = open_browser(playwright, browser_path, footage)
+    try:
+        context = browser.new_context()
+        context.add_init_script(RECORDER_JS)
+        # Responses per load: the handler appends to whichever list is current.
+        cold_responses: list = []
+        loads = {"current": cold_responses}
+        context.on("response", lambda response: loads["current"].append(response))
+        page = context.new_page()
+        deadline = time.monotonic() + run.timeout_s
+        # Return once the navigation commits: the time to the first event is measured in the page,
+        # and Playwright's own 30 s load timeout must not cut a slow (software WebGL) load short.
+        page.goto(run.url, wait_until="commit", timeout=run.timeout_s * 1000)
+
+        # Cold load: the first event (or the reason there is none).
+        record = wait_for_events(page, 1, deadline)
+        reason = unavailable_reason(page, record, run.backend)
+        if reason is None and not record["events"]:
+            reason = f"no detections event within {run.timeout_s:.0f} s"
+        if reason is not None:
+            row.status, row.note = "unavailable", reason
+            return row
+        row.cold_first_ms = record["events"][0]["at"]
+        row.extra["frame_size"] = [record["events"][0]["width"], record["events"][0]["height"]]
+        row.extra["cross_origin_isolated"] = record["isolated"]
+
+        # Steady state: the events after the first `skip`.
+        record = wait_for_events(page, run.skip + run.frames, deadline)
+        steady = record["events"][run.skip : run.skip + run.frames]
+        if len(steady) < run.frames:
+            row.status = "partial"
+            row.note = f"timed out after {len(record['events'])} frames"
+        row.frame_ms = [event["inferenceMs"] for event in steady]
+        if len(steady) >= 2:
+            span_s = (steady[-1]["at"] - steady[0]["at"]) / 1000
+            row.fps = (len(steady) - 1) / span_s if span_s > 0 else None
+        row.heap = heap_usage(context, page)
+        row.extra["tfjs_memory"] = page.evaluate(READ_RECORD_JS)["memory"]
+        row.bytes, row.extra["requests"] = cold_bytes(cold_responses, run.base_url, run.folder)
+
+        # Warm load: the same context (so its HTTP cache), reloaded.
+        warm_responses: list = []
+        loads["current"] = warm_responses
+        deadline = time.monotonic() + run.timeout_s
+        page.reload(wait_until="commit", timeout=run.timeout_s * 1000)
+        record = wait_for_events(page, 1, deadline)
+        if record["events"] and unavailable_reason(page, record, run.backend) is None:
+            row.warm_first_ms = record["events"][0]["at"]
+        row.extra["warm_load"] = warm_transfer(warm_responses, run.base_url)
+        context.close()
+    finally:
+        browser.close()
+    return row
+
+
+def heap_usage(context, page) -> dict[str, float]:
+    """V8's heap in MB through CDP (performance.memory is coarse and rounded in Chromium), before
+    and after a forced garbage collection: the second is what the page really keeps alive."""
+    session = context.new_cdp_session(page)
+    try:
+        before = session.send("Runtime.getHeapUsage")
+        session.send("HeapProfiler.collectGarbage")
+        after = session.send("Runtime.getHeapUsage")
+    finally:
+        session.detach()
+    megabyte = 1024 * 1024
+    usage = {
+        "used_mb": after["usedSize"] / megabyte,
+        "used_before_gc_mb": before["usedSize"] / megabyte,
+        "total_mb": after["totalSize"] / megabyte,
+    }
+    # Newer Chromium also reports ArrayBuffer backing stores (WASM memory, tensor data) here.
+    if "backingStorageSize" in after:
+        usage["array_buffers_mb"] = after["backingStorageSize"] / megabyte
+    return usage
+
+
+def category(relative_path: str) -> str:
+    if relative_path.startswith("vendor/"):
+        return "runtime"
+    if relative_path.startswith("model/"):
+        return "model"
+    return "rest"
+
+
+def site_path(response, base_url: str) -> str | None:
+    """The response's path inside the served folder; None for other origins, blob: and data:."""
+    url, base = urlsplit(response.url), urlsplit(base_url)
+    if url.scheme != base.scheme or url.netloc != base.netloc or not url.path.startswith(base.path):
+        return None
+    return unquote(url.path[len(base.path) :])
+
+
+def cold_bytes(responses, base_url: str, folder: Path) -> tuple[dict, list]:
+    """Bytes of every successful response from the site, per category (raw, and gzip level 6:
+    what a host that compresses would send), and the list of requests behind them."""
+    totals = {name: {"raw": 0, "gzip": 0, "files": 0} for name in ("runtime", "model", "rest")}
+    requests = []
+    for response in responses:
+        relative = site_path(response, base_url)
+        if relative is None or not 200 <= response.status < 300:
+            continue
+        try:
+            body = response.body()
+        except Exception:  # Chromium dropped the body (rare, for big bodies): same bytes on disk
+            body = (folder / (relative or "index.html")).read_bytes()
+        compressed = len(gzip.compress(body, compresslevel=GZIP_LEVEL))
+        entry = totals[category(relative)]
+        entry["raw"] += len(body)
+        entry["gzip"] += compressed
+        entry["files"] += 1
+        requests.append({"path": relative, "raw": len(body), "gzip": compressed})
+    return totals, requests
+
+
+def warm_transfer(responses, base_url: str) -> dict[str, int]:
+    """What the reload fetched: requests, how many the server answered 304 Not Modified, and the
+    body bytes that came over the network (0 for what the HTTP cache served)."""
+    summary = {"requests": 0, "not_modified": 0, "downloaded_bytes": 0}
+    for response in responses:
+        if site_path(response, base_url) is None:
+            continue
+        summary["requests"] += 1
+        summary["not_modified"] += response.status == 304
+        summary["downloaded_bytes"] += max(0, response.request.sizes()["responseBodySize"])
+    return summary
+
+
+# ---- the two pages --------------------------------------------------------------------------
+
+
+def build_site(model: Path, out: Path, postprocess: str) -> dict:
+    from sitegen.build import BuildOptions, build
+
+    build(BuildOptions(model=model, out=out, postprocess=postprocess, verify=False))
+    return json.loads((out / "config.json").read_text(encoding="utf-8"))
+
+
+def make_baseline(saved_model: Path, labels: dict, out: Path) -> Path:
+    """The blog-style page: benchmarks/baseline/ + tf.min.js + the whole SavedModel converted
+    by a plain tensorflowjs_converter run."""
+    if not TFJS_BUNDLE.is_file():
+        raise SystemExit(f"{TFJS_BUNDLE} is missing: run npm ci")
+    out.mkdir(parents=True)
+    for source in BASELINE_SOURCES.iterdir():
+        shutil.copy2(source, out / source.name)
+    (out / "vendor").mkdir()
+    shutil.copy2(TFJS_BUNDLE, out / "vendor" / "tf.min.js")
+    converter = Path(sys.executable).with_name("tensorflowjs_converter")
+    command = [
+        str(converter),
+        "--input_format=tf_saved_model",
+        "--signature_name=serving_default",
+        str(saved_model),
+        str(out / "model"),
+    ]
+    if not converter.is_file():
+        raise SystemExit(f"{converter} is missing: pip install tensorflowjs==4.22.0")
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"tensorflowjs_converter failed:\n{done.stderr[-3000:]}")
+    settings = {"outputs": drawn_outputs(saved_model, out / "model" / "model.json")}
+    settings["labels"] = labels
+    (out / "baseline.json").write_text(json.dumps(settings, indent=1), encoding="utf-8")
+    return out
+
+
+def drawn_outputs(saved_model: Path, model_json: Path) -> dict[str, str]:
+    """role -> the model.json signature key of the output the baseline draws boxes from.
+
+    The converter keeps a signature name only where it is unambiguous and calls the rest
+    Identity_N:0; the tutorial looked the positions up by hand. Here each output is found through
+    the tensor it comes from: the serving function's output tensors, paired with the signature
+    names by TensorFlow's flattening, are the tensors the converter froze."""
+    import tensorflow as tf
+
+    function = tf.saved_model.load(str(saved_model)).signatures["serving_default"]
+    by_name = tf.nest.pack_sequence_as(function.structured_outputs, function.outputs)
+    signature = json.loads(model_json.read_text(encoding="utf-8"))["signature"]["outputs"]
+    key_of_tensor = {entry["name"]: key for key, entry in signature.items()}
+    wanted = {
+        "boxes": "detection_boxes",
+        "scores": "detection_scores",
+        "classes": "detection_classes",
+        "count": "num_detections",
+    }
+    found = {}
+    for role, output in wanted.items():
+        if output not in by_name:
+            raise SystemExit(
+                f"the baseline needs a {output} output; this model has {list(by_name)}"
+            )
+        found[role] = key_of_tensor[by_name[output].name]
+    return found
+
+
+def serve(folder: Path, isolate: bool):
+    from sitegen.serve import serve_in_thread
+
+    return serve_in_thread(folder, isolate=isolate)
+
+
+def measure_site(args, playwright, browser_path: str, site: Path, footage: Path) -> list[Row]:
+    server, base_url = serve(site, isolate=not args.no_isolation)
+    rows = []
+    try:
+        for backend in args.backends:
+            log(f"page, {backend} ...")
+            run = PageRun(
+                url=f"{base_url}?autostart=1&backend={backend}",
+                base_url=base_url,
+                folder=site,
+                skip=args.skip,
+                frames=args.frames,
+                timeout_s=args.timeout,
+                backend=backend,
+            )
+            row = Row(f"page, {backend}", "page", backend=backend)
+            rows.append(measure_page(playwright, browser_path, footage, run, row))
+            log(f"  {describe(rows[-1])}")
+    finally:
+        server.shutdown()
+        server.server_close()
+    return rows
+
+
+def measure_baseline(args, playwright, browser_path: str, folder: Path, footage: Path) -> Row:
+    server, base_url = serve(folder, isolate=not args.no_isolation)
+    try:
+        log("baseline page ...")
+        run = PageRun(
+            url=base_url,
+            base_url=base_url,
+            folder=folder,
+            skip=1,  # the first detection (shader compilation: the tutorial has no warm-up)
+            frames=args.baseline_frames,
+            timeout_s=args.baseline_timeout,
+            backend=BASELINE_BACKEND,
+        )
+        row = Row("baseline (blog-style)", "baseline", backend=BASELINE_BACKEND)
+        measure_page(playwright, browser_path, footage, run, row)
+        log(f"  {describe(row)}")
+    finally:
+        server.shutdown()
+        server.server_close()
+    return row
+
+
+# ---- report ---------------------------------------------------------------------------------
+
+
+def describe(row: Row) -> str:
+    if row.status in ("unavailable", "absent"):
+        return f"{row.status}: {row.note}"
+    median = f"{row.median_ms:.1f}" if row.median_ms is not None else "-"
+    return f"{row.status}, median {median} ms over {len(row.frame_ms)} frames {row.note}".strip()
+
+
+def ratios(rows: list[Row]) -> dict:
+    """page / native TF and page / baseline, for the page's fastest backend (lowest median)."""
+    pages = [r for r in rows if r.kind == "page" and r.median_ms is not None]
+    if not pages:
+        return {}
+    fastest = min(pages, key=lambda r: r.median_ms)
+    result: dict = {"page_backend": fastest.backend}
+    for other in rows:
+        if other.kind not in ("native-tf", "native-tflite", "baseline"):
+            continue
+        if other.median_ms is not None:
+            result[f"per_frame_page_over_{other.kind}"] = fastest.median_ms / other.median_ms
+        if other.cold_first_ms and fastest.cold_first_ms is not None:
+            result[f"first_detection_page_over_{other.kind}"] = (
+                fastest.cold_first_ms / other.cold_first_ms
+            )
+    return result
+
+
+def fmt(value: float | None, digits: int = 1) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+def fmt_bytes(entry: dict | None) -> str:
+    if not entry or not entry["files"]:
+        return "-"
+    return f"{entry['gzip'] / 1024:.0f}K ({entry['raw'] / 1024:.0f}K)"
+
+
+def table(rows: list[Row]) -> str:
+    header = (
+        "what",
+        "median ms",
+        "p95 ms",
+        "FPS",
+        "n",
+        "cold 1st ms",
+        "warm 1st ms",
+        "runtime gz (raw)",
+        "model gz (raw)",
+        "rest gz (raw)",
+        "heap MB",
+        "buffers MB",
+    )
+    lines = [header]
+    for row in rows:
+        if row.status in ("unavailable", "absent"):
+            lines.append((row.name, f"{row.status}: {row.note}"))
+            continue
+        bytes_ = row.bytes or {}
+        lines.append(
+            (
+                row.name + (" (partial)" if row.status == "partial" else ""),
+                fmt(row.median_ms),
+                fmt(row.p95_ms),
+                fmt(row.fps),
+                str(len(row.frame_ms)),
+                fmt(row.cold_first_ms, 0),
+                fmt(row.warm_first_ms, 0),
+                fmt_bytes(bytes_.get("runtime")),
+                fmt_bytes(bytes_.get("model")),
+                fmt_bytes(bytes_.get("rest")),
+                fmt(row.heap["used_mb"]) if row.heap else "-",
+                fmt(row.heap.get("array_buffers_mb")) if row.heap else "-",
+            )
+        )
+    widths = [
+        max(len(line[i]) for line in lines if len(line) == len(header) or i == 0)
+        for i in range(len(header))
+    ]
+    text = []
+    for line in lines:
+        if len(line) == len(header):
+            cells = [line[0].ljust(widths[0])]
+            cells += [cell.rjust(width) for cell, width in zip(line[1:], widths[1:], strict=True)]
+            text.append("  ".join(cells))
+        else:
+            text.append(f"{line[0].ljust(widths[0])}  {line[1]}")
+    return "\n".join(text)
+
+
+def ratio_lines(result: dict) -> list[str]:
+    if not result:
+        return ["ratios: no page backend produced frames"]
+    names = {"native-tf": "native TF", "native-tflite": "native TFLite", "baseline": "baseline"}
+    lines = [f"ratios for the page's fastest backend ({result['page_backend']}):"]
+    for kind, name in names.items():
+        per_frame = result.get(f"per_frame_page_over_{kind}")
+        first = result.get(f"first_detection_page_over_{kind}")
+        if per_frame is None and first is None:
+            lines.append(f"  page / {name}: not measured")
+            continue
+        lines.append(
+            f"  page / {name}: per frame {fmt(per_frame, 2)}x, to first detection {fmt(first, 2)}x"
+        )
+    return lines
+
+
+def machine() -> dict:
+    return {
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+    }
+
+
+# ---- main -----------------------------------------------------------------------------------
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("model", type=Path, help="SavedModel, or OD API export folder")
+    parser.add_argument("--frames", type=int, default=30, help="steady-state frames per row")
+    parser.add_argument("--skip", type=int, default=5, help="first frames not counted (warm-up)")
+    parser.add_argument(
+        "--backends",
+        default=DEFAULT_BACKENDS,
+        type=lambda text: [name.strip() for name in text.split(",") if name.strip()],
+        help=f"page backends, comma-separated (default {DEFAULT_BACKENDS})",
+    )
+    parser.add_argument(
+        "--baseline-frames", type=int, default=3, help="baseline frames after its first detection"
+    )
+    parser.add_argument(
+        "--tflite-threads",
+        type=int,
+        default=2,
+        help="native TFLite threads (2; on a busy 2-core machine 1 avoids stalls of its pool)",
+    )
+    parser.add_argument(
+        "--postprocess",
+        choices=("auto", "raw", "graph"),
+        default="auto",
+        help="sitegen build --postprocess for the page (graph: the model's own in-graph NMS)",
+    )
+    parser.add_argument("--no-baseline", action="store_true", help="skip the baseline page")
+    parser.add_argument("--timeout", type=float, default=600, help="seconds per page load + run")
+    parser.add_argument("--baseline-timeout", type=float, default=900, help="same, baseline")
+    parser.add_argument(
+        "--no-isolation",
+        action="store_true",
+        help="serve without COOP/COEP (as GitHub Pages does): WASM single-threaded",
+    )
+    parser.add_argument("--footage", type=Path, help="a .y4m clip (default: sitegen scenes, 60)")
+    parser.add_argument("--footage-frames", type=int, default=60)
+    parser.add_argument("--seed", type=int, default=0, help="footage seed")
+    parser.add_argument("--browser", help="Chromium executable (default: found like sitegen)")
+    parser.add_argument("--workdir", type=Path, help="keep the site, baseline and clip here")
+    parser.add_argument("--json", type=Path, help="also write the results to this file")
+    args = parser.parse_args(argv)
+    if args.frames < 2 or args.baseline_frames < 1:
+        parser.error("--frames must be at least 2 and --baseline-frames at least 1")
+    return args
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    from playwright.sync_api import sync_playwright
+
+    from sitegen.verify import find_browser
+
+    browser_path = args.browser or find_browser()
+    if browser_path is None:
+        raise SystemExit("no Chromium found: apt-get install chromium")
+    saved_model = saved_model_dir(args.model)
+
+    with tempfile.TemporaryDirectory(prefix="site-benchmark-") as tmp:
+        workdir = args.workdir or Path(tmp)
+        workdir.mkdir(parents=True, exist_ok=True)
+        for stale in ("site", "baseline"):
+            shutil.rmtree(workdir / stale, ignore_errors=True)
+        footage = args.footage or make_footage(
+            workdir / "footage.y4m", args.footage_frames, args.seed
+        )
+        frames = footage_frames(footage)
+        camera_fps = footage_fps(footage)
+        log(f"footage: {footage} ({len(frames)} frames, {frames[0].shape[1]}x{frames[0].shape[0]})")
+
+        log("native TensorFlow ...")
+        rows = [measure_native_tf(saved_model, frames, args.skip, args.frames)]
+        log(f"  {describe(rows[-1])}")
+
+        log("building the site ...")
+        site = workdir / "site"
+        config = build_site(args.model, site, args.postprocess)
+
+        log("native TFLite ...")
+        rows.append(
+            measure_native_tflite(site, config, frames, args.skip, args.frames, args.tflite_threads)
+        )
+        log(f"  {describe(rows[-1])}")
+
+        baseline = None
+        if not args.no_baseline:
+            log("converting the whole SavedModel for the baseline (tensorflowjs_converter) ...")
+            baseline = make_baseline(saved_model, config.get("labels") or {}, workdir / "baseline")
+
+        with sync_playwright() as playwright:
+            probe = playwright.chromium.launch(executable_path=browser_path, args=BROWSER_ARGS[:3])
+            browser_version = probe.version
+            probe.close()
+            rows += measure_site(args, playwright, browser_path, site, footage)
+            if baseline is not None:
+                rows.append(measure_baseline(args, playwright, browser_path, baseline, footage))
+
+    result = ratios(rows)
+    isolation = "no COOP/COEP" if args.no_isolation else "COOP/COEP (cross-origin isolated)"
+    print(
+        f"model: {args.model}   page: {config['model'].get('postprocess')} post-processing,"
+        f" {isolation}   camera: {len(frames)}-frame clip, {camera_fps} fps"
+    )
+    print(table(rows))
+    print()
+    for line in ratio_lines(result):
+        print(line)
+    print(
+        "\nmedian/p95: ms per frame after the first --skip frames (page: the event's inferenceMs);"
+        "\nFPS: frames per second over those frames (a page cannot beat the camera's"
+        f" {camera_fps} fps);\ncold/warm 1st: ms from navigation to the first detection (native:"
+        " load + first call, no import);\nbytes: KiB of what the cold load requested, gzip level 6"
+        " (raw); heap: V8 heap used after GC;\nbuffers: ArrayBuffer backing stores (WASM memory,"
+        " tensor data)."
+    )
+    if args.json:
+        report = {
+            "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "model": str(args.model),
+            "command": " ".join([Path(sys.argv[0]).as_posix(), *sys.argv[1:]]),
+            "machine": {**machine(), "chromium": browser_version},
+            "options": {
+                "frames": args.frames,
+                "skip": args.skip,
+                "backends": args.backends,
+                "baseline_frames": args.baseline_frames,
+                "isolation": not args.no_isolation,
+                "postprocess": config["model"].get("postprocess"),
+                "footage_frames": len(frames),
+                "camera_fps": camera_fps,
+            },
+            "rows": [row.to_json() for row in rows],
+            "ratios": result,
+        }
+        args.json.write_text(json.dumps(report, indent=1), encoding="utf-8")
+        log(f"wrote {args.json}")
+
+
+if __name__ == "__main__":
+    main()
