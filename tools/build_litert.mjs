@@ -3,7 +3,8 @@
 // assets/vendor/litert/ (git-ignored; the wheel carries it):
 //
 //   litert.js                        @litertjs/core as one ES module (it has bare-module imports, so
-//                                    a browser cannot load the npm files as they are)
+//                                    a browser cannot load the npm files as they are), plus
+//                                    `variants` (as in runtime.json)
 //   litert_wasm_*_internal.js        the Emscripten loader of each WebAssembly build, as shipped
 //   litert_wasm_*_internal.wasm.partN  each WebAssembly build (~9 MB) in parts of at most 4 MiB,
 //                                    like the model's weight shards: static hosts and CDNs cache
@@ -47,10 +48,13 @@ function parseArgs(argv) {
   return args;
 }
 
-async function bundle(out) {
+// `variants` is built in, so the page can start the large download without fetching runtime.json
+// first.
+async function bundle(out, variants) {
   await esbuild.build({
     stdin: {
-      contents: `export { loadLiteRt, loadAndCompile, supportsFeature, Tensor } from '@litertjs/core';`,
+      contents: `export { loadLiteRt, loadAndCompile, supportsFeature, Tensor } from '@litertjs/core';
+        export const variants = ${JSON.stringify(variants)};`,
       resolveDir: ROOT,
       loader: 'js',
     },
@@ -84,7 +88,6 @@ async function main() {
 
   await rm(out, { recursive: true, force: true });
   await mkdir(out, { recursive: true });
-  await bundle(out);
 
   const variants = {};
   for (const [variant, base] of Object.entries(VARIANTS)) {
@@ -92,6 +95,7 @@ async function main() {
     const wasm = await splitInto(path.join(packageDir, 'wasm', `${base}.wasm`), out, `${base}.wasm`);
     variants[variant] = { script: `${base}.js`, wasm };
   }
+  await bundle(out, variants);
   const runtime = { litert: version, entry: 'litert.js', variants };
   await writeFile(path.join(out, 'runtime.json'), `${JSON.stringify(runtime, null, 2)}\n`);
   process.stdout.write(`LiteRT.js ${version} runtime: ${Object.keys(variants).length} builds in ${path.relative(ROOT, out) || out}\n`);

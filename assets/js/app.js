@@ -8,6 +8,7 @@ import { userMessage } from './errors.js';
 import { FrameInput } from './frame.js';
 import { runVideoLoop } from './loop.js';
 import { makeLabelLookup, selectDetections } from './postprocess.js';
+import { loadLiteRtRuntime } from './litert.js';
 import { Overlay } from './renderer.js';
 import { BackendLauncher, chooseBackend, deviceClass, hasHardwareGpu } from './runtime.js';
 import { fastestAgreeing, timeBackends } from './tuning.js';
@@ -105,6 +106,12 @@ function idleStatus() {
 
 async function load() {
   for (const problem of query.problems) ui.addWarning(problem);
+  // The build says which runtime the page will most likely start with. LiteRT.js takes a few
+  // hundred ms to download and compile, which can overlap fetching config.json this way. If it
+  // then fails, the failure comes back when that backend is tried, and the page falls back.
+  if (document.documentElement.dataset.firstRuntime === 'litert' && !query.backend) {
+    loadLiteRtRuntime().catch(() => {});
+  }
   try {
     config = await loadConfig();
     applyConfig(config);

@@ -69,7 +69,7 @@ export async function fetchJoined(files, folderHint, onProgress = () => {}) {
 }
 
 /** The parts as one Uint8Array, in order. */
-export function concatenate(parts) {
+function concatenate(parts) {
   if (parts.length === 1) return parts[0];
   const total = parts.reduce((sum, part) => sum + part.length, 0);
   const bytes = new Uint8Array(total);

@@ -4,7 +4,7 @@
 // ~9 MB (~2.8 MB compressed). The model ends at the same raw outputs as the TF.js graph, so both
 // runtimes share postprocess.js.
 
-import { concatenate, fetchJoined, fetchSized, folderHintFor } from './download.js';
+import { fetchJoined, fetchSized, folderHintFor } from './download.js';
 import { PageError } from './errors.js';
 import { postprocessRaw } from './postprocess.js';
 
@@ -25,24 +25,22 @@ export function loadLiteRtRuntime() {
 
 async function loadRuntime() {
   const hint = 'the site\'s vendor/litert/ folder';
-  // Both small; fetched together, since the large WebAssembly download waits for them.
-  const [manifestResponse, lib] = await Promise.all([
-    fetch(new URL('runtime.json', RUNTIME_DIR)),
-    import(new URL('litert.js', RUNTIME_DIR).href),
-  ]);
-  if (!manifestResponse.ok) {
-    throw new PageError(`Could not load LiteRT.js: vendor/litert/runtime.json returned HTTP ${manifestResponse.status}. Upload every file of ${hint}.`);
+  let lib;
+  try {
+    lib = await import(new URL('litert.js', RUNTIME_DIR).href);
+  } catch (error) {
+    throw new PageError(`Could not load LiteRT.js (vendor/litert/litert.js): ${error.message}. Upload every file of ${hint}.`, { cause: error });
   }
-  const manifest = await manifestResponse.json();
   const relaxedSimd = await lib.supportsFeature('relaxedSimd');
   const threaded = relaxedSimd && globalThis.crossOriginIsolated === true && await lib.supportsFeature('threads');
   const variant = threaded ? 'threaded' : relaxedSimd ? 'simd' : 'compat';
-  const build = manifest.variants[variant];
+  const build = lib.variants[variant];
   const parts = build.wasm.map((part) => ({
     url: new URL(part.path, RUNTIME_DIR), name: `vendor/litert/${part.path}`, bytes: part.bytes,
   }));
-  const [wasmBinary, script] = await Promise.all([
-    Promise.all(parts.map((part) => fetchSized(part, hint))).then(concatenate),
+  const downloads = parts.map((part) => fetchSized(part, hint));
+  const [wasmModule, script] = await Promise.all([
+    compileWhileDownloading(downloads),
     fetchSized({ url: new URL(build.script, RUNTIME_DIR), name: `vendor/litert/${build.script}`, bytes: null }, hint),
   ]);
   // The Emscripten loader runs from a blob: URL of the bytes fetched once here: the threaded
@@ -50,19 +48,53 @@ async function loadRuntime() {
   // would download the 317 KB loader again. LiteRT.js takes a path ending in ".js" as the loader
   // itself (anything else as a folder to look in), hence the fragment, which URLs ignore.
   const scriptUrl = `${URL.createObjectURL(new Blob([script], { type: 'text/javascript' }))}#${build.script}`;
-  // LiteRT.js hands `self.Module` to the Emscripten loader, which instantiates `wasmBinary`
-  // instead of fetching the .wasm itself: that is how the parts, joined here, reach it. The native
-  // side logs INFO/WARNING lines through printErr (console.error by default); they are
+  // LiteRT.js hands `self.Module` to the Emscripten loader; its instantiateWasm hook lets the page
+  // instantiate the module compiled above instead of the loader fetching the .wasm itself. The
+  // native side logs INFO/WARNING lines through printErr (console.error by default); they are
   // diagnostics, not page errors, so they go to the debug log.
+  let failed;
+  const instantiationFailed = new Promise((_, reject) => {
+    failed = reject;
+  });
   const log = (text) => console.debug(`LiteRT.js: ${text}`);
-  self.Module = { wasmBinary: wasmBinary.buffer, print: log, printErr: log };
+  self.Module = {
+    print: log,
+    printErr: log,
+    instantiateWasm(imports, receive) {
+      WebAssembly.instantiate(wasmModule, imports).then((instance) => receive(instance, wasmModule), failed);
+      return {};
+    },
+  };
   try {
-    await lib.loadLiteRt(scriptUrl, {});
+    // The loader waits for receive() forever when instantiation fails, hence the race.
+    await Promise.race([lib.loadLiteRt(scriptUrl, {}), instantiationFailed]);
   } finally {
     self.Module = undefined;
   }
   const cores = navigator.hardwareConcurrency || 1;
   return { lib, variant, threads: threaded ? Math.max(1, Math.min(cores, 4)) : 1 };
+}
+
+/**
+ * Compiles the WebAssembly parts as they arrive, in order: compiling a 9 MB module takes a few
+ * hundred ms, which overlaps the download this way instead of following it. A part that fails to
+ * download rejects with the PageError that names it.
+ *
+ * @param {Promise<Uint8Array>[]} downloads  the parts, already requested
+ */
+async function compileWhileDownloading(downloads) {
+  const all = Promise.all(downloads);
+  let next = 0;
+  const stream = new ReadableStream({
+    async pull(controller) {
+      if (next === downloads.length) controller.close();
+      else controller.enqueue(await downloads[next++]);
+    },
+  });
+  const compiled = WebAssembly.compileStreaming(new Response(stream, { headers: { 'Content-Type': 'application/wasm' } }));
+  compiled.catch(() => {}); // a failed download is reported through `all`, which names the part
+  await all;
+  return compiled;
 }
 
 /** The .tflite parts listed in config.model.litert, joined. */

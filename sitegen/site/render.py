@@ -8,7 +8,7 @@ import jinja2
 
 from sitegen import __version__
 from sitegen.config import SiteConfig
-from sitegen.resources import templates_dir
+from sitegen.resources import assets_dir, templates_dir
 
 # Cross-origin isolation lets TF.js WASM use threads; Netlify and Cloudflare Pages read _headers.
 HEADERS_FILE = """/*
@@ -43,7 +43,8 @@ def render_site(config: SiteConfig, tfjs_version: str) -> dict[str, str]:
             sitegen_version=__version__,
             tfjs_version=tfjs_version,
             litert=config.model.litert is not None,
-            preload=_first_runtime_module(config),
+            preload=[*_page_modules(), _RUNTIME_MODULES[_first_runtime(config)]],
+            first_runtime=_first_runtime(config),
         )
     )
     return {
@@ -55,11 +56,20 @@ def render_site(config: SiteConfig, tfjs_version: str) -> dict[str, str]:
     }
 
 
-def _first_runtime_module(config: SiteConfig) -> str:
-    """The runtime module the page most likely starts with, fetched early alongside app.js."""
+def _page_modules() -> list[str]:
+    """Every module of the page, so the browser fetches them at once instead of level by level
+    down the import graph (app.js, then what it imports, then what those import)."""
+    return sorted(f"js/{path.name}" for path in (assets_dir() / "js").glob("*.js"))
+
+
+_RUNTIME_MODULES = {"litert": "vendor/litert/litert.js", "tfjs": "vendor/tfjs/tf.js"}
+
+
+def _first_runtime(config: SiteConfig) -> str:
+    """The runtime the page most likely starts with: its module is fetched alongside app.js."""
     order = config.backend_order or config.model.backends
     first = next((b for b in order if config.verified_backends.get(b) is not False), "wasm")
-    return "vendor/litert/litert.js" if first.startswith("litert-") else "vendor/tfjs/tf.js"
+    return "litert" if first.startswith("litert-") else "tfjs"
 
 
 def runtime_version(runtime_json: str) -> str:
