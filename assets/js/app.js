@@ -3,7 +3,7 @@
 // detection list, the readouts and a `sitegen:detections` event (which tests listen to).
 
 import { cameraAvailable, listCameras, openCamera, stopStream, streamDeviceId } from './camera.js';
-import { automaticBackendOrder, loadConfig, readQuery } from './config.js';
+import { automaticBackendOrder, LITERT_BACKENDS, loadConfig, readQuery } from './config.js';
 import { userMessage } from './errors.js';
 import { FrameInput } from './frame.js';
 import { runVideoLoop } from './loop.js';
@@ -109,9 +109,10 @@ async function load() {
   // The build says which runtime the page will most likely start with. LiteRT.js takes a few
   // hundred ms to download and compile, which can overlap fetching config.json this way. If it
   // then fails, the failure comes back when that backend is tried, and the page falls back.
-  if (document.documentElement.dataset.firstRuntime === 'litert' && !query.backend) {
-    loadLiteRtRuntime().catch(() => {});
-  }
+  const firstRuntime = query.backend
+    ? (LITERT_BACKENDS.includes(query.backend) ? 'litert' : 'tfjs')
+    : document.documentElement.dataset.firstRuntime;
+  if (firstRuntime === 'litert') loadLiteRtRuntime().catch(() => {});
   try {
     config = await loadConfig();
     applyConfig(config);
