@@ -38,20 +38,19 @@ async function loadRuntime() {
   const parts = build.wasm.map((part) => ({
     url: new URL(part.path, RUNTIME_DIR), name: `vendor/litert/${part.path}`, bytes: part.bytes,
   }));
-  const downloads = parts.map((part) => fetchSized(part, hint));
-  const [wasmModule, script] = await Promise.all([
-    compileWhileDownloading(downloads),
-    fetchSized({ url: new URL(build.script, RUNTIME_DIR), name: `vendor/litert/${build.script}`, bytes: null }, hint),
-  ]);
+  const compiled = compileWhileDownloading(parts.map((part) => fetchSized(part, hint)));
+  compiled.catch(() => {}); // reported through instantiateWasm below
+  const script = await fetchSized({ url: new URL(build.script, RUNTIME_DIR), name: `vendor/litert/${build.script}`, bytes: null }, hint);
   // The Emscripten loader runs from a blob: URL of the bytes fetched once here: the threaded
   // build starts each worker from its loader's own URL, and from the site's URL every worker
   // would download the 317 KB loader again. LiteRT.js takes a path ending in ".js" as the loader
   // itself (anything else as a folder to look in), hence the fragment, which URLs ignore.
   const scriptUrl = `${URL.createObjectURL(new Blob([script], { type: 'text/javascript' }))}#${build.script}`;
   // LiteRT.js hands `self.Module` to the Emscripten loader; its instantiateWasm hook lets the page
-  // instantiate the module compiled above instead of the loader fetching the .wasm itself. The
-  // native side logs INFO/WARNING lines through printErr (console.error by default); they are
-  // diagnostics, not page errors, so they go to the debug log.
+  // instantiate the module being compiled above instead of the loader fetching the .wasm itself,
+  // so the loader script runs while the WebAssembly still downloads. The native side logs
+  // INFO/WARNING lines through printErr (console.error by default); they are diagnostics, not page
+  // errors, so they go to the debug log.
   let failed;
   const instantiationFailed = new Promise((_, reject) => {
     failed = reject;
@@ -61,12 +60,14 @@ async function loadRuntime() {
     print: log,
     printErr: log,
     instantiateWasm(imports, receive) {
-      WebAssembly.instantiate(wasmModule, imports).then((instance) => receive(instance, wasmModule), failed);
+      compiled
+        .then((wasmModule) => WebAssembly.instantiate(wasmModule, imports).then((instance) => receive(instance, wasmModule)))
+        .catch(failed);
       return {};
     },
   };
   try {
-    // The loader waits for receive() forever when instantiation fails, hence the race.
+    // The loader waits for receive() forever when the download or instantiation fails, hence the race.
     await Promise.race([lib.loadLiteRt(scriptUrl, {}), instantiationFailed]);
   } finally {
     self.Module = undefined;

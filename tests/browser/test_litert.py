@@ -130,3 +130,20 @@ def test_tuning_times_every_backend_on_the_first_frame_and_keeps_the_fastest_agr
         assert page.evaluate("window.sitegen.backend") == tuned["backend"]
         assert "measured here" in page.inner_text("#backend")
         watcher.assert_clean()
+
+
+def test_missing_litert_runtime_part_falls_back_to_tfjs_and_names_it(
+    browser, default_site, tmp_path
+):
+    site = tmp_path / "site"
+    shutil.copytree(default_site, site)
+    runtime = json.loads((site / "vendor/litert/runtime.json").read_text())
+    part = runtime["variants"]["threaded"]["wasm"][1]["path"]
+    (site / "vendor/litert" / part).unlink()
+    with served(site) as url:
+        page, watcher = open_page(browser, url)
+        page.wait_for_function("window.sitegen && window.sitegen.state !== 'loading'")
+        assert page.evaluate("window.sitegen.backend") == "wasm"
+        warning = page.inner_text("#warning")
+        assert f"vendor/litert/{part}" in warning and "404" in warning, warning
+        watcher.assert_clean(expected=("404",))
