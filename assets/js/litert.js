@@ -1,5 +1,5 @@
-// Runs the site's .tflite model with LiteRT.js (XNNPACK in WebAssembly, or WebGPU): on a CPU about
-// 2.5x faster than TF.js WASM for SSD backbones. The runtime (vendor/litert/, built by
+// Runs the site's .tflite model with LiteRT.js (XNNPACK in WebAssembly, or WebGPU): on a CPU
+// 1.6-2.5x faster than TF.js WASM on the models measured (docs/benchmarks.md). The runtime (vendor/litert/, built by
 // `npm run build:litert`) is imported only when a LiteRT backend is tried: its WebAssembly build is
 // ~9 MB (~2.8 MB compressed). The model ends at the same raw outputs as the TF.js graph, so both
 // runtimes share postprocess.js.
@@ -72,6 +72,8 @@ async function loadRuntime() {
   } finally {
     self.Module = undefined;
   }
+  // The threaded build starts one worker per core (navigator.hardwareConcurrency) and cannot start
+  // more while a model runs, so asking for more threads than cores would hang.
   const cores = navigator.hardwareConcurrency || 1;
   return { lib, variant, threads: threaded ? Math.max(1, Math.min(cores, 4)) : 1 };
 }
