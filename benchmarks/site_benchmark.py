@@ -218,15 +218,21 @@ def measure_native_tf(saved_model: Path, frames: list[np.ndarray], skip: int, co
         outputs = function(**{key: tf.constant(frame[None], dtype=spec.dtype)})
         return {name: value.numpy() for name, value in outputs.items()}
 
-    detect(frame_at(frames, 0))
     # Loading plus the first call (which traces and optimises the graph): the native counterpart
     # of the page's "load to first detection", not counting `import tensorflow`.
+    measure_native_run(row, detect, frames, load_started, skip=skip, count=count)
+    row.note = f"serving_default on {frames[0].shape[1]}x{frames[0].shape[0]} frames"
+    return row
+
+
+def measure_native_run(row: Row, detect, frames, load_started: float, *, skip: int, count: int):
+    """Fills ``row``: the first call ends the cold load begun at ``load_started``; after the first
+    ``skip`` calls, ``count`` frames are timed."""
+    detect(frame_at(frames, 0))
     row.cold_first_ms = (time.perf_counter() - load_started) * 1000
     for index in range(1, skip):
         detect(frame_at(frames, index))
     row.frame_ms, row.fps = time_frames(detect, frames, first=max(skip, 1), count=count)
-    row.note = f"serving_default on {frames[0].shape[1]}x{frames[0].shape[0]} frames"
-    return row
 
 
 def time_frames(run, frames: list[np.ndarray], *, first: int, count: int):
@@ -302,12 +308,8 @@ def measure_native_tflite(
         interpreter.invoke()
         return [interpreter.get_tensor(output["index"]) for output in output_details]
 
-    detect(frame_at(frames, 0))
     # Reading the parts, building the interpreter and the first call (XNNPACK set-up).
-    row.cold_first_ms = (time.perf_counter() - load_started) * 1000
-    for index in range(1, skip):
-        detect(frame_at(frames, index))
-    row.frame_ms, row.fps = time_frames(detect, frames, first=max(skip, 1), count=count)
+    measure_native_run(row, detect, frames, load_started, skip=skip, count=count)
     row.note = f"{input_width}x{input_height} {np.dtype(dtype).name} input, {threads} threads"
     row.extra["tflite_bytes"] = len(model_bytes)
     return row
