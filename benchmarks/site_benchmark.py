@@ -52,6 +52,8 @@ from urllib.parse import unquote, urlsplit
 
 import numpy as np
 
+from sitegen.verify import CHROMIUM_ARGS, FAKE_CAMERA_ARGS
+
 REPOSITORY = Path(__file__).resolve().parent.parent
 BASELINE_SOURCES = Path(__file__).resolve().parent / "baseline"
 TFJS_BUNDLE = REPOSITORY / "node_modules" / "@tensorflow" / "tfjs" / "dist" / "tf.min.js"
@@ -59,15 +61,7 @@ DEFAULT_BACKENDS = "litert-wasm,wasm,webgl"
 BASELINE_BACKEND = "webgl"
 GZIP_LEVEL = 6
 
-BROWSER_ARGS = [
-    "--no-sandbox",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--use-fake-ui-for-media-stream",
-    "--use-fake-device-for-media-stream",
-]
+BROWSER_ARGS = [*CHROMIUM_ARGS, *FAKE_CAMERA_ARGS]
 
 # Installed in every document before its own scripts run, so it sees the first event of a load.
 # performance.now() counts from the navigation's start, so an event's time is "ms since the load
@@ -852,7 +846,7 @@ def main(argv: list[str] | None = None) -> None:
             baseline = make_baseline(saved_model, config.get("labels") or {}, workdir / "baseline")
 
         with sync_playwright() as playwright:
-            probe = playwright.chromium.launch(executable_path=browser_path, args=BROWSER_ARGS[:3])
+            probe = playwright.chromium.launch(executable_path=browser_path, args=CHROMIUM_ARGS)
             browser_version = probe.version
             probe.close()
             rows += measure_site(args, playwright, browser_path, site, footage)

@@ -27,12 +27,17 @@ BOX_TOLERANCE = 1e-3
 SCORE_TOLERANCE = 1e-3
 TIE = 1e-6  # scores closer than float32 noise may trade places between implementations
 
-_BROWSER_ARGS = [
+# Headless Chromium for checks and measurements: no sandbox (containers, root), and none of the
+# browser's own traffic (updates, sync), so a run makes only the requests the page makes.
+CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-background-networking",
     "--disable-component-update",
+    "--disable-sync",
     "--no-first-run",
 ]
+# A fake camera that needs no permission prompt; add --use-file-for-fake-video-capture=F.y4m.
+FAKE_CAMERA_ARGS = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"]
 
 # Resolves with the first image event and the exact pixels the model saw (the page's input canvas
 # is untouched until the event has been dispatched).
@@ -119,7 +124,7 @@ def _run_pages(
     try:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(
-                executable_path=browser_path, headless=True, args=_BROWSER_ARGS
+                executable_path=browser_path, headless=True, args=CHROMIUM_ARGS
             )
             try:
                 for backend in backends:

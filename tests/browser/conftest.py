@@ -14,15 +14,11 @@ from pathlib import Path
 
 import pytest
 
+from sitegen.verify import CHROMIUM_ARGS
+
 SYSTEM_BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
-BASE_ARGS = [
-    "--no-sandbox",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--use-fake-ui-for-media-stream",
-]
+# The fake device is added per launch: camera="none" tests a machine without one.
+BASE_ARGS = [*CHROMIUM_ARGS, "--use-fake-ui-for-media-stream"]
 
 
 def pytest_collection_modifyitems(items):
