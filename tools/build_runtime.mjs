@@ -31,6 +31,9 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as esbuild from 'esbuild';
 import { minify } from 'terser';
 
+// The backends the page can ask for (one backend-<name>.js entry each, see ENTRIES).
+import { TFJS_BACKENDS } from '../assets/js/contract.js';
+
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(path.join(ROOT, 'package.json'));
 
@@ -42,8 +45,6 @@ const TFJS_PACKAGES = [
   '@tensorflow/tfjs-backend-webgl',
   '@tensorflow/tfjs-backend-webgpu',
 ];
-
-const BACKENDS = ['wasm', 'webgpu', 'webgl', 'cpu'];
 
 // The WebAssembly builds of tfjs-backend-wasm. It picks one at run time: threaded SIMD when the
 // page is cross-origin isolated, else SIMD, else plain.
@@ -521,7 +522,7 @@ function pagePaths(metafile, outdir) {
   }
 
   const paths = {};
-  for (const backend of BACKENDS) paths[backend] = closure(closure([], 'tf.js'), `backend-${backend}.js`);
+  for (const backend of TFJS_BACKENDS) paths[backend] = closure(closure([], 'tf.js'), `backend-${backend}.js`);
   const singleThreaded = closure([...paths.wasm], glueChunks[0][0]);
   paths['wasm-simd'] = [...singleThreaded, WASM_BINARIES.simd];
   paths['wasm-plain'] = [...singleThreaded, WASM_BINARIES.plain];

@@ -1,13 +1,10 @@
-// Reads the site's config.json (written by `sitegen build`, schema 1) and the page's query
-// parameters. The page knows nothing about the model that is not in config.json.
+// Reads the site's config.json (written by `sitegen build`, schema CONFIG_SCHEMA of contract.js)
+// and the page's query parameters. The page knows nothing about the model that is not in config.json.
 
+import {
+  ALL_BACKENDS, CONFIG_SCHEMA, GRAPH_OUTPUTS, LITERT_BACKENDS, NMS_KEYS, RAW_OUTPUTS,
+} from './contract.js';
 import { PageError } from './errors.js';
-
-export const SUPPORTED_SCHEMA = 1;
-// LiteRT.js accelerators, then TF.js backends by their TF.js names.
-export const LITERT_BACKENDS = ['litert-wasm', 'litert-webgpu'];
-export const TFJS_BACKENDS = ['wasm', 'webgpu', 'webgl', 'cpu'];
-export const ALL_BACKENDS = [...LITERT_BACKENDS, ...TFJS_BACKENDS];
 
 /**
  * @param {string} url  relative to the page, so the site works under any sub-path
@@ -43,8 +40,8 @@ export function checkConfig(config, url = 'config.json') {
 
 function findProblem(config) {
   if (config === null || typeof config !== 'object') return 'it is not a JSON object';
-  if (config.schema !== SUPPORTED_SCHEMA) {
-    return `it has schema ${JSON.stringify(config.schema)}, this page reads schema ${SUPPORTED_SCHEMA}`;
+  if (config.schema !== CONFIG_SCHEMA) {
+    return `it has schema ${JSON.stringify(config.schema)}, this page reads schema ${CONFIG_SCHEMA}`;
   }
   const model = config.model;
   if (!model || typeof model !== 'object') return '"model" is missing';
@@ -55,8 +52,8 @@ function findProblem(config) {
   if (size !== null && size !== undefined && !(Array.isArray(size) && size.length === 2 && size.every((n) => Number.isInteger(n) && n > 0))) {
     return '"model.input.size" must be [height, width] or null';
   }
-  const roles = model.postprocess === 'graph' ? ['boxes', 'scores', 'classes', 'count']
-    : model.postprocess === 'raw' ? ['rawBoxes', 'rawScores'] : null;
+  const roles = model.postprocess === 'graph' ? GRAPH_OUTPUTS
+    : model.postprocess === 'raw' ? RAW_OUTPUTS : null;
   if (!roles) return '"model.postprocess" must be "graph" or "raw"';
   for (const role of roles) {
     if (typeof model.outputs?.[role] !== 'string') return `"model.outputs.${role}" is missing`;
@@ -64,7 +61,7 @@ function findProblem(config) {
   if (model.postprocess === 'raw') {
     const nms = model.nms;
     if (!nms) return '"model.nms" is missing';
-    for (const key of ['scoreThreshold', 'iouThreshold', 'maxPerClass', 'maxTotal']) {
+    for (const key of NMS_KEYS) {
       if (typeof nms[key] !== 'number') return `"model.nms.${key}" is missing`;
     }
   }
@@ -72,7 +69,7 @@ function findProblem(config) {
   if (model.litert) {
     if (!Array.isArray(model.litert.files) || !model.litert.files.length) return '"model.litert.files" must list the .tflite parts';
     if (!Array.isArray(model.litert.input?.size) || typeof model.litert.input?.name !== 'string') return '"model.litert.input" is missing';
-    if (typeof model.litert.outputs?.rawBoxes !== 'string' || typeof model.litert.outputs?.rawScores !== 'string') return '"model.litert.outputs" is missing';
+    if (!RAW_OUTPUTS.every((role) => typeof model.litert.outputs?.[role] === 'string')) return '"model.litert.outputs" is missing';
   }
   return null;
 }

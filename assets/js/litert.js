@@ -4,23 +4,30 @@
 // ~9 MB (~2.8 MB compressed). The model ends at the same raw outputs as the TF.js graph, so both
 // runtimes share postprocess.js.
 
+import { RAW_OUTPUTS } from './contract.js';
 import { fetchJoined, fetchSized, folderHintFor } from './download.js';
 import { PageError } from './errors.js';
 import { postprocessRaw } from './postprocess.js';
 
 const RUNTIME_DIR = new URL('../vendor/litert/', import.meta.url);
 
-let runtimePromise = null;
-
 /**
  * Loads LiteRT.js once: the threaded build when the page is cross-origin isolated (threads need
  * SharedArrayBuffer), else the single-threaded one, or the compat build without relaxed SIMD.
+ * Once per page, not per caller: LiteRT.js itself keeps one global runtime, and loading it goes
+ * through the global `self.Module`.
  *
  * @returns {Promise<{lib: object, variant: string, threads: number}>}
  */
-export function loadLiteRtRuntime() {
-  runtimePromise ??= loadRuntime();
-  return runtimePromise;
+export const loadLiteRtRuntime = once(loadRuntime);
+
+/** `load`, called at most once; every call returns its first result. */
+function once(load) {
+  let result = null;
+  return () => {
+    result ??= load();
+    return result;
+  };
 }
 
 async function loadRuntime() {
@@ -120,7 +127,7 @@ export class LiteRtDetector {
     this.input = litert.input.dtype === 'float32'
       ? new Float32Array(this.height * this.width * 3)
       : new Uint8Array(this.height * this.width * 3);
-    this.outputNames = [litert.outputs.rawBoxes, litert.outputs.rawScores];
+    this.outputNames = RAW_OUTPUTS.map((role) => litert.outputs[role]); // boxes, then scores
     // LiteRT.js tensors are freed by hand; counting them lets window.sitegen.memory() show a leak.
     this.liveTensors = 0;
   }

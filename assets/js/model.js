@@ -2,6 +2,7 @@
 // truncated file, where TF.js would fail later with a shape error), builds it from memory and runs
 // it on input tensors.
 
+import { GRAPH_OUTPUTS, RAW_OUTPUTS } from './contract.js';
 import { fetchChecked, fetchJoined, folderHintFor } from './download.js';
 import { PageError } from './errors.js';
 import { decodeGraphOutputs, postprocessRaw } from './postprocess.js';
@@ -117,9 +118,8 @@ export class Detector {
     this.floatInput = modelConfig.input.dtype === 'float32';
     const outputs = modelConfig.outputs;
     this.raw = modelConfig.postprocess === 'raw';
-    const requested = this.raw
-      ? [outputs.rawBoxes, outputs.rawScores]
-      : [outputs.boxes, outputs.scores, outputs.classes, outputs.count];
+    // In the contract's order, which detect() reads the values in.
+    const requested = (this.raw ? RAW_OUTPUTS : GRAPH_OUTPUTS).map((role) => outputs[role]);
     const missing = graphNodes.length ? requested.filter((name) => dataSourceOf(graphNodes, name) === null) : [];
     if (missing.length) {
       throw new PageError(`The site's config.json names model output ${missing.join(', ')}, which model.json does not have. Rebuild the site with sitegen.`);

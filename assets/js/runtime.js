@@ -5,7 +5,8 @@
 // is downloaded only when a backend that needs it is tried, so the page fetches what it uses.
 // Paths are relative to this file, so the site works under any sub-path.
 
-import { automaticBackendOrder, LITERT_BACKENDS } from './config.js';
+import { automaticBackendOrder } from './config.js';
+import { CPU_BACKENDS, LITERT_BACKENDS } from './contract.js';
 import { PageError } from './errors.js';
 import { createLiteRtDetector, fetchTflite } from './litert.js';
 import { createDetector, fetchModelArtifacts } from './model.js';
@@ -30,13 +31,14 @@ export async function loadTf() {
 
 /** Which hardware a backend computes on: build-time timings compare only across 'cpu' backends. */
 export function deviceClass(name) {
-  return ['wasm', 'cpu', 'litert-wasm'].includes(name) ? 'cpu' : 'gpu';
+  return CPU_BACKENDS.includes(name) ? 'cpu' : 'gpu';
 }
 
 // Why a backend cannot work in this browser, found without downloading it; null if it might.
 async function missingSupport(name, config) {
   if (LITERT_BACKENDS.includes(name) && !config.model.litert) return 'this site carries no .tflite model';
-  if (['wasm', 'litert-wasm'].includes(name) && typeof WebAssembly !== 'object') return 'this browser has no WebAssembly';
+  const needsWebAssembly = name === 'wasm' || name === 'litert-wasm';
+  if (needsWebAssembly && typeof WebAssembly !== 'object') return 'this browser has no WebAssembly';
   if (name === 'webgpu' || name === 'litert-webgpu') {
     if (!(typeof navigator === 'object' && navigator.gpu)) return 'this browser has no WebGPU';
     // navigator.gpu exists on machines without a usable GPU too; then there is no adapter.

@@ -12,23 +12,29 @@ export function fileKind(file) {
   return null;
 }
 
-let currentUrl = null;
+/** The blob: URL of the uploaded file on show: one at a time, the previous one revoked. */
+export class UploadUrl {
+  constructor() {
+    this.current = null;
+  }
 
-/** Revokes the blob: URL of the last uploaded file, once nothing shows it any more. */
-export function releaseUpload() {
-  if (currentUrl) URL.revokeObjectURL(currentUrl);
-  currentUrl = null;
+  /** Revokes the blob: URL of the last uploaded file, once nothing shows it any more. */
+  release() {
+    if (this.current) URL.revokeObjectURL(this.current);
+    this.current = null;
+  }
+
+  /** A new blob: URL for `file`, in place of the last one. */
+  urlFor(file) {
+    this.release();
+    this.current = URL.createObjectURL(file);
+    return this.current;
+  }
 }
 
-function urlFor(file) {
-  releaseUpload();
-  currentUrl = URL.createObjectURL(file);
-  return currentUrl;
-}
-
-/** Shows the image file in `image` and resolves once it is decoded. */
-export async function showImage(file, image) {
-  image.src = urlFor(file);
+/** Shows the image file in `image` (its URL from `upload`, an UploadUrl) and resolves once it is decoded. */
+export async function showImage(file, image, upload) {
+  image.src = upload.urlFor(file);
   try {
     await image.decode();
   } catch (error) {
@@ -40,11 +46,11 @@ export async function showImage(file, image) {
 }
 
 /** Plays the video file in `video`, muted and looping, and resolves once it is playing. */
-export async function playVideoFile(file, video) {
+export async function playVideoFile(file, video, upload) {
   video.srcObject = null;
   video.muted = true;
   video.loop = true;
-  video.src = urlFor(file);
+  video.src = upload.urlFor(file);
   try {
     await waitForData(video);
     await video.play();
