@@ -20,9 +20,9 @@ It prints one table and the ratios page/native TF and page/baseline for the page
 backend; ``--json FILE`` writes the numbers for docs/benchmarks.md. Run from the repository root
 (on a quiet machine: every number is wall-clock time):
 
-    .venv/bin/python benchmarks/site_benchmark.py ../shared/fixtures/odapi-ssd-mobilenet-v2 \\
+    .venv/bin/python -m benchmarks.site_benchmark ../shared/fixtures/odapi-ssd-mobilenet-v2 \\
         --json benchmark-odapi.json
-    .venv/bin/python benchmarks/site_benchmark.py models/default --json benchmark-default.json
+    .venv/bin/python -m benchmarks.site_benchmark models/default --json benchmark-default.json
 
 Quick smoke run: ``--frames 10 --baseline-frames 2``. Other options: ``--backends`` (default
 litert-wasm,wasm,webgl; a backend the page cannot start is reported as unavailable),
@@ -52,7 +52,7 @@ from urllib.parse import unquote, urlsplit
 
 import numpy as np
 
-from sitegen.verify import CHROMIUM_ARGS, FAKE_CAMERA_ARGS
+from sitegen.site.browser import CHROMIUM_ARGS, FAKE_CAMERA_ARGS
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 BASELINE_SOURCES = Path(__file__).resolve().parent / "baseline"
@@ -160,9 +160,9 @@ def saved_model_dir(model: Path) -> Path:
 
 
 def make_footage(path: Path, count: int, seed: int) -> Path:
-    """Fake-camera footage: what ``sitegen scenes PATH.y4m --count COUNT --seed SEED`` writes
+    """Fake-camera footage: what ``python -m devtools.default_model scenes PATH.y4m --count COUNT --seed SEED`` writes
     (the same function, called directly)."""
-    from sitegen.scenes import write_footage
+    from devtools.default_model.scenes import write_footage
 
     write_footage(path, seed=seed, frames=count)
     return path
@@ -171,7 +171,7 @@ def make_footage(path: Path, count: int, seed: int) -> Path:
 def footage_frames(path: Path) -> list[np.ndarray]:
     """The clip's frames as RGB, decoded the way Chromium's fake camera decodes them (BT.601,
     studio range)."""
-    from sitegen.scenes import read_y4m
+    from devtools.default_model.scenes import read_y4m
 
     return list(read_y4m(path))
 
@@ -517,7 +517,7 @@ def warm_transfer(responses, base_url: str) -> dict[str, int]:
 
 
 def build_site(model: Path, out: Path, postprocess: str) -> dict:
-    from sitegen.build import BuildOptions, build
+    from sitegen.commands.build import BuildOptions, build
 
     build(BuildOptions(model=model, out=out, postprocess=postprocess, verify=False))
     return json.loads((out / "config.json").read_text(encoding="utf-8"))
@@ -582,7 +582,7 @@ def drawn_outputs(saved_model: Path, model_json: Path) -> dict[str, str]:
 
 
 def serve(folder: Path, isolate: bool):
-    from sitegen.serve import serve_in_thread
+    from sitegen.site.serve import serve_in_thread
 
     return serve_in_thread(folder, isolate=isolate)
 
@@ -791,7 +791,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         action="store_true",
         help="serve without COOP/COEP (as GitHub Pages does): WASM single-threaded",
     )
-    parser.add_argument("--footage", type=Path, help="a .y4m clip (default: sitegen scenes, 60)")
+    parser.add_argument("--footage", type=Path, help="a .y4m clip (default: generated scenes, 60)")
     parser.add_argument("--footage-frames", type=int, default=60)
     parser.add_argument("--seed", type=int, default=0, help="footage seed")
     parser.add_argument("--browser", help="Chromium executable (default: found like sitegen)")
@@ -807,7 +807,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     from playwright.sync_api import sync_playwright
 
-    from sitegen.verify import find_browser
+    from sitegen.site.browser import find_browser
 
     browser_path = args.browser or find_browser()
     if browser_path is None:

@@ -1,5 +1,6 @@
-"""The ``sitegen`` command line: parse options, call the stage functions, turn SitegenError into one
-line on stderr and an exit code. TensorFlow is imported only inside commands that need it."""
+"""The ``sitegen`` command line: parse options, call ``sitegen.commands``, turn errors into one
+line on stderr and an exit code (``sitegen.errors``). TensorFlow is imported only inside commands
+that need it, so ``--help`` is instant."""
 
 from __future__ import annotations
 
@@ -10,7 +11,13 @@ from typing import Annotated
 
 import typer
 
-from sitegen.errors import SitegenError
+from sitegen.contract import DEFAULT_MAX_DETECTIONS, DEFAULT_THRESHOLD
+from sitegen.errors import USAGE_EXIT_CODE, SitegenError
+from sitegen.model import PostprocessChoice, Quantize
+
+# Click's exception base (Typer re-exports its subclasses but not the base; newer Typer versions
+# vendor Click, so it is found through BadParameter rather than imported from ``click``).
+_ClickException = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
 
 app = typer.Typer(
     help="Turn a trained TensorFlow object detector into a static webcam detector site.",
@@ -59,18 +66,18 @@ def build(
     title: Annotated[str | None, typer.Option(help="Page title (default from the labels)")] = None,
     threshold: Annotated[
         float, typer.Option(help="Default score threshold", callback=_threshold)
-    ] = 0.5,
-    max_detections: Annotated[int, typer.Option(min=1, max=1000, help="Boxes shown at most")] = 20,
-    quantize: Annotated[
-        str, typer.Option(help="Weight quantization: none, float16 or uint8")
-    ] = "none",
+    ] = DEFAULT_THRESHOLD,
+    max_detections: Annotated[
+        int, typer.Option(min=1, max=1000, help="Boxes shown at most")
+    ] = DEFAULT_MAX_DETECTIONS,
+    quantize: Annotated[Quantize, typer.Option(help="Weight quantization")] = Quantize.none,
     shard_size: Annotated[
         str, typer.Option(help="Largest weight file, e.g. 4MB (CDN and cache friendly)")
     ] = "4MB",
     postprocess: Annotated[
-        str,
-        typer.Option(help="auto, raw (NMS in the page; needs raw outputs) or graph (in the model)"),
-    ] = "auto",
+        PostprocessChoice,
+        typer.Option(help="raw: NMS in the page (needs raw outputs); graph: in the model"),
+    ] = PostprocessChoice.auto,
     force: Annotated[
         bool, typer.Option(help="Replace --out even if sitegen did not create it")
     ] = False,
@@ -84,17 +91,9 @@ def build(
     ] = None,
 ) -> None:
     """Build a complete static site from MODEL into --out."""
-    from sitegen.build import BuildOptions
-    from sitegen.build import build as run_build
+    from sitegen.commands.build import BuildOptions
+    from sitegen.commands.build import build as run_build
 
-    if quantize not in ("none", "float16", "uint8"):
-        raise typer.BadParameter(
-            f"{quantize!r}; choose none, float16 or uint8", param_hint="--quantize"
-        )
-    if postprocess not in ("auto", "raw", "graph"):
-        raise typer.BadParameter(
-            f"{postprocess!r}; choose auto, raw or graph", param_hint="--postprocess"
-        )
     options = BuildOptions(
         model=model,
         out=out,
@@ -102,9 +101,9 @@ def build(
         title=title,
         threshold=threshold,
         max_detections=max_detections,
-        quantize=quantize,
+        quantize=quantize.value,
         shard_bytes=parse_size(shard_size),
-        postprocess=postprocess,
+        postprocess=postprocess.value,
         force=force,
         verify=verify,
         verify_image=verify_image,
@@ -127,7 +126,7 @@ def inspect(
     ] = False,
 ) -> None:
     """Show what build would use: input, output mapping, labels, unsupported ops, weight sizes."""
-    from sitegen.inspect import inspect_model, verification_table
+    from sitegen.commands.inspect import inspect_model, verification_table
 
     typer.echo(inspect_model(model))
     if verify:
@@ -144,51 +143,34 @@ def serve(
     ] = True,
 ) -> None:
     """Serve a built site locally with the right MIME types and cross-origin isolation."""
-    from sitegen.serve import serve_forever
+    from sitegen.commands.serve import serve_forever
 
     serve_forever(directory, host=host, port=port, isolate=isolate)
 
 
-@app.command()
-def scenes(
-    out: Annotated[Path, typer.Argument(help="Folder for images + annotations, or a .y4m path")],
-    count: Annotated[int, typer.Option(min=1, help="Images (or footage frames) to draw")] = 50,
-    seed: Annotated[int, typer.Option(help="Same seed, same scenes")] = 0,
-    empty: Annotated[bool, typer.Option(help="Footage without any sign")] = False,
-) -> None:
-    """Draw test scenes with ground truth: a VOC + COCO image set, or (OUT ends in .y4m) fake-camera
-    footage for Chromium's --use-file-for-fake-video-capture with a per-frame JSON beside it."""
-    from sitegen import scenes as scene_files
-
-    if out.suffix == ".y4m":
-        truth = scene_files.write_footage(out, seed=seed, frames=count, empty=empty)
-        typer.echo(f"Wrote {out} and its ground truth {truth}")
-    else:
-        scene_files.write_image_set(out, count=count, seed=seed)
-        typer.echo(f"Wrote {count} images with VOC and COCO annotations to {out}")
-
-
-@app.command()
-def train(
-    out: Annotated[Path, typer.Option(help="Folder for the exported model")] = Path(
-        "models/default"
-    ),
-    seed: Annotated[int, typer.Option(help="Seed for data, initialisation and batch order")] = 0,
-) -> None:
-    """Retrain the embedded default model on generated scenes (about 13 minutes on 2 cores)."""
-    from sitegen.training import train as run_training
-
-    run_training(out, seed=seed)
-
-
 def main() -> None:
     try:
-        app()
+        code = app(standalone_mode=False)
     except SitegenError as error:
         typer.echo(f"Error: {error}", err=True)
         sys.exit(error.exit_code)
-    except KeyboardInterrupt:
+    except _ClickException as error:
+        sys.exit(_usage_error(error))
+    except (KeyboardInterrupt, typer.Abort):
         sys.exit(130)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def _usage_error(error) -> int:
+    """A bad option or argument: one line naming it, and where the choices are listed."""
+    context = getattr(error, "ctx", None)
+    if type(error).__name__ == "NoArgsIsHelpError" and context is not None:
+        typer.echo(context.get_help())  # plain `sitegen` (or a verb alone) shows the help
+        return 0
+    where = f" (see: {context.command_path} --help)" if context is not None else ""
+    message = " ".join(error.format_message().split())
+    typer.echo(f"Error: {message}{where}", err=True)
+    return error.exit_code if error.exit_code != 1 else USAGE_EXIT_CODE
 
 
 if __name__ == "__main__":

@@ -1,8 +1,14 @@
-"""Typed values that flow between the stages, and the site's ``config.json`` they end up in.
+"""The contract between the Python build and the page: the one place that spells it.
 
-``config.json`` is the seam between the Python build and the page's JavaScript: the page reads
-nothing about the model that is not written here. Its keys are camelCase because JavaScript reads
-them; ``SiteConfig.to_json`` is the only place that spells them.
+``config.json`` is the seam between the two: the page reads nothing about the model that is not
+written there. Its keys are camelCase because JavaScript reads them; the ``to_json``/``from_json``
+methods below are the only code that spells them, as ``recorded_json``/``RecordedModel`` are for
+what a converted ``model.json`` keeps about itself (``userDefinedMetadata.sitegen``). Backend
+names, output roles, the HTTP headers a host must send and the shared defaults live here too.
+
+The page's JavaScript has its own copy of the names and defaults in ``assets/js/contract.js``, and
+the repository's ``netlify.toml`` its copy of the headers; ``tests/unit/test_contract.py`` fails
+when either differs from this module, so change them together.
 """
 
 from __future__ import annotations
@@ -11,15 +17,30 @@ import json
 from dataclasses import dataclass, field
 from typing import Literal
 
-CONFIG_SCHEMA_VERSION = 1
+CONFIG_SCHEMA = 1
+# The site's folder for the model files (TF.js model.json and shards, .tflite parts).
+MODEL_FOLDER = "model"
+
+# ---- backends ------------------------------------------------------------------------------------
 
 # TF.js backends by their TF.js names; LiteRT.js accelerators prefixed "litert-".
 Backend = Literal["litert-wasm", "litert-webgpu", "wasm", "webgl", "webgpu", "cpu"]
-TFJS_BACKENDS: tuple[Backend, ...] = ("wasm", "webgpu", "webgl", "cpu")
 LITERT_BACKENDS: tuple[Backend, ...] = ("litert-wasm", "litert-webgpu")
+TFJS_BACKENDS: tuple[Backend, ...] = ("wasm", "webgpu", "webgl", "cpu")
 # Without measurements, LiteRT.js first: on the SSD backbones measured it is ~2.5x faster than
 # TF.js WASM on a CPU. A build that verifies the backends reorders them by measured speed.
 ALL_BACKENDS: tuple[Backend, ...] = (*LITERT_BACKENDS, *TFJS_BACKENDS)
+# Backends that compute on the CPU. Their speed at build time says something about a user's
+# device (WASM engines are alike across machines); a GPU backend's speed depends on the GPU.
+CPU_BACKENDS: tuple[Backend, ...] = ("litert-wasm", "wasm", "cpu")
+# What the build checks against TensorFlow in headless Chromium: the WebGPU backends need a GPU
+# adapter, which headless Chromium on a server does not have.
+VERIFIED_BACKENDS: tuple[Backend, ...] = ("litert-wasm", "wasm", "webgl", "cpu")
+# What the build times, to order the page's candidates: the CPU backends worth running (TF.js's
+# plain-JS "cpu" backend takes seconds a frame and is never the fastest).
+TIMED_BACKENDS: tuple[Backend, ...] = ("litert-wasm", "wasm")
+
+# ---- output roles --------------------------------------------------------------------------------
 
 # The roles a detector's outputs can play. "graph" post-processing reads boxes/scores/classes/count
 # computed inside the model; "raw" post-processing reads raw_boxes/raw_scores (decoded boxes and
@@ -27,6 +48,54 @@ ALL_BACKENDS: tuple[Backend, ...] = (*LITERT_BACKENDS, *TFJS_BACKENDS)
 OutputRole = Literal["boxes", "scores", "classes", "count", "raw_boxes", "raw_scores"]
 GRAPH_ROLES: tuple[OutputRole, ...] = ("boxes", "scores", "classes", "count")
 RAW_ROLES: tuple[OutputRole, ...] = ("raw_boxes", "raw_scores")
+Postprocess = Literal["graph", "raw"]
+
+
+def roles_for(postprocess: str) -> tuple[OutputRole, ...]:
+    return RAW_ROLES if postprocess == "raw" else GRAPH_ROLES
+
+
+def role_key(role: str) -> str:
+    """The role's key in config.json ("raw_boxes" -> "rawBoxes")."""
+    head, *rest = role.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def role_from_key(key: str) -> str:
+    """The inverse of ``role_key`` ("rawBoxes" -> "raw_boxes")."""
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in key)
+
+
+# ---- shared defaults -----------------------------------------------------------------------------
+
+DEFAULT_THRESHOLD = 0.5
+DEFAULT_MAX_DETECTIONS = 20
+
+# ---- HTTP headers --------------------------------------------------------------------------------
+
+# Cross-origin isolation lets WebAssembly use threads (SharedArrayBuffer).
+ISOLATION_HEADERS = {
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Cross-Origin-Embedder-Policy": "require-corp",
+}
+# Sent with every file of the site by hosts that can send headers.
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Permissions-Policy": "camera=(self)",
+}
+SITE_HEADERS = {**ISOLATION_HEADERS, **SECURITY_HEADERS}
+WASM_CONTENT_TYPE = "application/wasm"
+
+
+def headers_file() -> str:
+    """The site's ``_headers`` (read by Netlify and Cloudflare Pages)."""
+    lines = ["/*", *(f"  {name}: {value}" for name, value in SITE_HEADERS.items())]
+    lines += ["/*.wasm", f"  Content-Type: {WASM_CONTENT_TYPE}"]
+    return "\n".join(lines) + "\n"
+
+
+# ---- config.json ---------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -62,6 +131,26 @@ class NmsSettings:
         }
 
 
+def _files_to_json(files: tuple[tuple[str, int], ...]) -> list[dict]:
+    return [{"path": path, "bytes": size} for path, size in files]
+
+
+def _files_from_json(data: list[dict]) -> tuple[tuple[str, int], ...]:
+    return tuple((str(f["path"]), int(f["bytes"])) for f in data)
+
+
+def _outputs_to_json(outputs: dict[str, str]) -> dict[str, str]:
+    return {role_key(role): name for role, name in outputs.items()}
+
+
+def _outputs_from_json(data: dict[str, str]) -> dict[str, str]:
+    return {role_from_key(key): str(name) for key, name in data.items()}
+
+
+def _size_from_json(size) -> tuple[int, int] | None:
+    return (int(size[0]), int(size[1])) if size else None
+
+
 @dataclass(frozen=True)
 class LitertSpec:
     """The same raw-output cut as a ``.tflite`` for LiteRT.js, stored in parts."""
@@ -75,14 +164,26 @@ class LitertSpec:
     def to_json(self) -> dict:
         return {
             "format": "tflite",
-            "files": [{"path": path, "bytes": size} for path, size in self.files],
+            "files": _files_to_json(self.files),
             "input": {
                 "name": self.input_name,
                 "dtype": self.input_dtype,
                 "size": list(self.input_size),
             },
-            "outputs": {_camel(role): name for role, name in self.outputs.items()},
+            "outputs": _outputs_to_json(self.outputs),
         }
+
+    @classmethod
+    def from_json(cls, data: dict) -> LitertSpec:
+        size = _size_from_json(data["input"]["size"])
+        assert size is not None, "a .tflite always has a fixed input size"
+        return cls(
+            files=_files_from_json(data["files"]),
+            input_name=str(data["input"]["name"]),
+            input_dtype=str(data["input"]["dtype"]),
+            input_size=size,
+            outputs=_outputs_from_json(data["outputs"]),
+        )
 
 
 @dataclass(frozen=True)
@@ -95,10 +196,10 @@ class ModelSpec:
     outputs: dict[
         str, str
     ]  # role -> tensor name in model.json ("Identity_1:0", "detection_boxes:0")
-    postprocess: Literal["graph", "raw"]
+    postprocess: Postprocess
     num_classes: int
     nms: NmsSettings = field(default_factory=NmsSettings)
-    url: str = "model/model.json"
+    url: str = f"{MODEL_FOLDER}/model.json"
     # (site-relative path, size in bytes) of each weight shard, so the page can name a missing or
     # truncated file instead of failing inside TF.js with a shape error.
     files: tuple[tuple[str, int], ...] = ()
@@ -115,19 +216,89 @@ class ModelSpec:
         return {
             "url": self.url,
             "format": "graph-model",
-            "files": [{"path": path, "bytes": size} for path, size in self.files],
+            "files": _files_to_json(self.files),
             "input": {
                 "name": self.input_name,
                 "dtype": self.input_dtype,
                 "size": list(self.input_size) if self.input_size else None,
             },
-            "outputs": {_camel(role): name for role, name in self.outputs.items()},
+            "outputs": _outputs_to_json(self.outputs),
             "postprocess": self.postprocess,
             "numClasses": self.num_classes,
             "nms": self.nms.to_json(),
             "litert": self.litert.to_json() if self.litert else None,
             "litertMissing": self.litert_missing or None,
         }
+
+    @classmethod
+    def from_json(cls, data: dict) -> ModelSpec:
+        return cls(
+            url=str(data["url"]),
+            files=_files_from_json(data.get("files", [])),
+            input_name=str(data["input"]["name"]),
+            input_dtype=str(data["input"]["dtype"]),
+            input_size=_size_from_json(data["input"].get("size")),
+            outputs=_outputs_from_json(data["outputs"]),
+            postprocess=data["postprocess"],
+            num_classes=int(data["numClasses"]),
+            nms=NmsSettings.from_json(data["nms"]),
+            litert=LitertSpec.from_json(data["litert"]) if data.get("litert") else None,
+            litert_missing=data.get("litertMissing") or "",
+        )
+
+    def recorded_json(self, labels: dict[int, str]) -> dict:
+        """What a converted ``model.json`` keeps about itself (``userDefinedMetadata.sitegen``),
+        so the TF.js model can be rebuilt alone: how to feed and post-process it, its labels, and
+        its ``.tflite`` parts (named as they lie beside model.json)."""
+        site_only = ("files", "url", "litert", "litertMissing")
+        recorded = {
+            "labels": _labels_to_json(labels),
+            "input": self.input_name,
+            "outputs": dict(self.outputs),
+            "model": {k: v for k, v in self.to_json().items() if k not in site_only},
+        }
+        if self.litert:
+            litert = self.litert.to_json()
+            litert["files"] = [{**f, "path": f["path"].rsplit("/", 1)[-1]} for f in litert["files"]]
+            recorded["litert"] = litert
+        return recorded
+
+
+@dataclass(frozen=True)
+class RecordedModel:
+    """``userDefinedMetadata.sitegen`` of a model.json sitegen converted (see ``recorded_json``)."""
+
+    labels: dict[int, str]
+    input_name: str
+    outputs: dict[str, str]  # role -> tensor name
+    input_dtype: str
+    input_size: tuple[int, int] | None
+    num_classes: int
+    nms: NmsSettings | None
+    litert: LitertSpec | None  # file paths are names beside model.json
+
+    @property
+    def postprocess(self) -> Postprocess:
+        return "raw" if set(self.outputs) == set(RAW_ROLES) else "graph"
+
+    @classmethod
+    def from_json(cls, data: dict) -> RecordedModel:
+        model = data.get("model", {})
+        size = model.get("input", {}).get("size")
+        return cls(
+            labels={int(k): str(v) for k, v in data.get("labels", {}).items()},
+            input_name=str(data["input"]),
+            outputs=dict(data["outputs"]),
+            input_dtype=str(model.get("input", {}).get("dtype", "int32")),
+            input_size=_size_from_json(size),
+            num_classes=int(model.get("numClasses") or 0),
+            nms=NmsSettings.from_json(model["nms"]) if model.get("nms") else None,
+            litert=LitertSpec.from_json(data["litert"]) if data.get("litert") else None,
+        )
+
+
+def _labels_to_json(labels: dict[int, str]) -> dict[str, str]:
+    return {str(k): v for k, v in sorted(labels.items())}
 
 
 @dataclass(frozen=True)
@@ -151,12 +322,12 @@ class SiteConfig:
 
     def to_json(self) -> dict:
         return {
-            "schema": CONFIG_SCHEMA_VERSION,
+            "schema": CONFIG_SCHEMA,
             "generator": f"sitegen {self.sitegen_version}".strip(),
             "title": self.title,
             "threshold": self.threshold,
             "maxDetections": self.max_detections,
-            "labels": {str(k): v for k, v in sorted(self.labels.items())},
+            "labels": _labels_to_json(self.labels),
             "model": self.model.to_json(),
             "backends": {
                 "order": list(self.backend_order or self.model.backends),
@@ -165,10 +336,23 @@ class SiteConfig:
             },
         }
 
+    @classmethod
+    def from_json(cls, data: dict) -> SiteConfig:
+        if data.get("schema") != CONFIG_SCHEMA:
+            raise ValueError(f"config.json schema {data.get('schema')!r}, expected {CONFIG_SCHEMA}")
+        backends = data.get("backends", {})
+        generator = str(data.get("generator", ""))
+        return cls(
+            title=str(data["title"]),
+            threshold=float(data["threshold"]),
+            max_detections=int(data["maxDetections"]),
+            labels={int(k): str(v) for k, v in data["labels"].items()},
+            model=ModelSpec.from_json(data["model"]),
+            verified_backends=dict(backends.get("verified", {})),
+            backend_timing={k: float(v) for k, v in backends.get("timingMs", {}).items()},
+            backend_order=tuple(backends.get("order", ())),
+            sitegen_version=generator.removeprefix("sitegen").strip(),
+        )
+
     def dumps(self) -> str:
         return json.dumps(self.to_json(), indent=2, ensure_ascii=False) + "\n"
-
-
-def _camel(role: str) -> str:
-    head, *rest = role.split("_")
-    return head + "".join(part.title() for part in rest)

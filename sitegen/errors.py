@@ -1,10 +1,13 @@
-"""Errors users can act on.
+"""Errors users can act on, and the exit code of each.
 
 Every error carries a message that names the problem and the fix; the CLI prints it as one line on
-stderr and exits with the class's exit code, never with a traceback.
+stderr and exits with the class's exit code, never with a traceback. Exit code 2 is Click's (and
+so Typer's) usage error: a bad option or argument. No class here uses it.
 """
 
 from __future__ import annotations
+
+USAGE_EXIT_CODE = 2  # Click's own: bad options and arguments (sitegen.cli prints them as one line)
 
 
 class SitegenError(Exception):
@@ -16,34 +19,38 @@ class SitegenError(Exception):
 class ModelError(SitegenError):
     """The model input cannot be used (missing, not a SavedModel, corrupt, no detection outputs)."""
 
-    exit_code = 2
+    exit_code = 3
 
 
 class LabelError(SitegenError):
     """The label file is malformed or does not fit the model."""
 
-    exit_code = 3
+    exit_code = 4
 
 
 class ConversionError(SitegenError):
     """The TensorFlow.js converter refused the model (for example unsupported ops)."""
 
-    exit_code = 4
+    exit_code = 5
 
 
 class OutputError(SitegenError):
     """The output folder cannot be written, or writing would destroy a user's files."""
 
-    exit_code = 5
+    exit_code = 6
 
 
 class MissingDependencyError(SitegenError):
     """An optional dependency (TensorFlow, the npm-built runtime, a browser) is not installed."""
 
-    exit_code = 6
-
-
-class DatasetError(SitegenError):
-    """A dataset folder or annotation file cannot be read."""
-
     exit_code = 7
+
+
+# For the README's table and its test: every exit code sitegen can end with.
+EXIT_CODES = {
+    0: "success",
+    1: "any other sitegen error",
+    USAGE_EXIT_CODE: "usage: an unknown option, or an option value out of range or not a choice",
+    **{cls.exit_code: cls.__doc__.strip().rstrip(".") for cls in SitegenError.__subclasses__()},
+    130: "interrupted (Ctrl+C)",
+}

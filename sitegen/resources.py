@@ -32,6 +32,11 @@ def default_model_dir() -> Path:
     return _find("models/default")
 
 
+def verify_image() -> Path:
+    """The image the build's verification shows the page: a 640x480 scene with two signs."""
+    return _find("assets/verify-scene.jpg")
+
+
 def runtime_dir() -> Path:
     """The pinned TF.js runtime built from npm packages by ``tools/build_runtime.mjs``."""
     return _built_runtime("assets/vendor/tfjs", "TF.js", "npm run build:runtime")

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("TFDF_DISABLE_WELCOME_MESSAGE", "1")
 
@@ -51,14 +50,14 @@ def run_cli(capsys, monkeypatch):
 
 @pytest.fixture(scope="session")
 def tiny_tf2(tmp_path_factory) -> Path:
-    import tiny_models
+    from tests.helpers import tiny_models
 
     return tiny_models.build_tf2_od_api(tmp_path_factory.mktemp("tiny-tf2"))
 
 
 @pytest.fixture(scope="session")
 def tiny_tf1(tmp_path_factory) -> Path:
-    import tiny_models
+    from tests.helpers import tiny_models
 
     return tiny_models.build_tf1_style(tmp_path_factory.mktemp("tiny-tf1"))
 
@@ -66,7 +65,7 @@ def tiny_tf1(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def tiny_graph_only(tmp_path_factory) -> Path:
     """An export without raw_* outputs: the page must use the in-graph post-processing."""
-    import tiny_models
+    from tests.helpers import tiny_models
 
     return tiny_models.build_tf2_od_api(tmp_path_factory.mktemp("tiny-graph"), raw_outputs=False)
 

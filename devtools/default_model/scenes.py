@@ -1052,3 +1052,25 @@ def _draw_movers(canvas: np.ndarray, movers: list[_Mover], index: int) -> None:
         rgba = np.asarray(mover.layer.convert("RGBa"), np.float32) / 255.0
         x, y = (mover.start + mover.velocity * index).astype(int) - rgba.shape[0] // 2
         _composite(canvas, _Layer(int(x), int(y), rgba[..., :3], rgba[..., 3]))
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        prog="python -m devtools.default_model scenes",
+        description="Draw test scenes with ground truth: a VOC + COCO image set, or (OUT ends in "
+        ".y4m) fake-camera footage with a per-frame JSON beside it.",
+    )
+    parser.add_argument("out", type=Path)
+    parser.add_argument("--count", type=int, default=50, help="images (or footage frames)")
+    parser.add_argument("--seed", type=int, default=0, help="same seed, same scenes")
+    parser.add_argument("--empty", action="store_true", help="footage without any sign")
+    args = parser.parse_args(argv)
+    if args.out.suffix == ".y4m":
+        truth = write_footage(args.out, seed=args.seed, frames=args.count, empty=args.empty)
+        print(f"Wrote {args.out} and its ground truth {truth}")
+    else:
+        write_image_set(args.out, count=args.count, seed=args.seed)
+        print(f"Wrote {args.count} images with VOC and COCO annotations to {args.out}")
+    return 0

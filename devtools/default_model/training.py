@@ -8,7 +8,7 @@ logit. The export wraps it in the OD API serving signature (``input_tensor`` uin
 ``detection_*``, ``num_detections`` and ``raw_detection_*`` out) with the box decoding and the
 per-class non-max suppression inside the graph.
 
-Run ``python -m sitegen.training --out models/default --seed 0`` (or ``sitegen train``). The data
+Run ``python -m devtools.default_model train --out models/default --seed 0``. The data
 come from numpy generators seeded from the seed, batches are drawn in a seeded order, TensorFlow
 runs with ``enable_op_determinism`` and a fixed number of steps; what is left is the
 floating-point noise of oneDNN's multi-threaded CPU kernels (between two full runs it moved
@@ -19,6 +19,7 @@ bit-for-bit repeatable runs (about 1.7 times slower).
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import math
 import multiprocessing
@@ -31,11 +32,12 @@ from pathlib import Path
 
 import numpy as np
 
-from sitegen import scenes
+from devtools.default_model import scenes
 
 # TensorFlow is imported inside the functions that need it: data generation runs in worker
 # processes that should not pay for (or fork) a TensorFlow runtime.
 
+REPOSITORY = Path(__file__).resolve().parents[2]
 INPUT_SIZE = 256
 STRIDE = 8
 GRID = INPUT_SIZE // STRIDE
@@ -518,7 +520,7 @@ def write_labelmap(path: Path) -> None:
 def write_pipeline_config(path: Path, post: PostProcessing) -> None:
     """The subset of an OD API ``pipeline.config`` that describes how to run this model."""
     Path(path).write_text(
-        f"""# Written by sitegen.training: an OD API pipeline.config subset for the default model.
+        f"""# Written by devtools.default_model.training: an OD API pipeline.config subset for the default model.
 model {{
   ssd {{
     num_classes: {NUM_CLASSES}
@@ -565,6 +567,12 @@ def train(
     times slower. It must be chosen before TensorFlow is first imported in the process."""
     if exact:
         _disable_onednn()
+    if importlib.util.find_spec("tensorflow") is None:
+        # Checked first: generating the scenes takes minutes before TensorFlow is first needed.
+        raise SystemExit(
+            "Error: training needs TensorFlow; install the repository's default-model group "
+            "(pip install -e '.[convert]' scikit-image pycocotools)"
+        )
     config = TrainConfig(seed=seed, images=images, steps=steps, minutes=minutes, workers=workers)
     started = time.monotonic()
     log(f"generating {config.images} scenes (seed {seed}) ...")
@@ -595,9 +603,11 @@ def _disable_onednn() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m sitegen.training", description="Train and export the default detector."
+        prog="python -m devtools.default_model train",
+        description="Train and export the default detector.",
     )
-    parser.add_argument("--out", type=Path, default=Path("models/default"))
+    # The repository's own models/default, wherever the command is run from.
+    parser.add_argument("--out", type=Path, default=REPOSITORY / "models" / "default")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--minutes", type=float, default=TrainConfig.minutes,
                         help="stop early after this long (breaks reproducibility)")  # fmt: skip

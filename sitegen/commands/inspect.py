@@ -5,21 +5,21 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from sitegen.config import GRAPH_ROLES, RAW_ROLES
+from sitegen.contract import GRAPH_ROLES, RAW_ROLES, roles_for
+from sitegen.model import Quantize
 from sitegen.model import labels as label_files
-from sitegen.model.locate import locate
 from sitegen.model.pipeline_config import read_pipeline_config
+from sitegen.model.source import locate
 from sitegen.model.tfjs import read_tfjs_model
 
-_BYTES_PER_WEIGHT = {"none": 4, "float16": 2, "uint8": 1}
+_BYTES_PER_WEIGHT = {Quantize.none: 4, Quantize.float16: 2, Quantize.uint8: 1}
 
 
 def inspect_model(model: Path) -> str:
     with tempfile.TemporaryDirectory(prefix="sitegen-") as workdir:
         source = locate(model, Path(workdir))
         lines = [f"Model: {source.description} ({source.kind.replace('_', ' ')} at {source.path})"]
-        pipeline_path = source.export_dir / "pipeline.config"
-        pipeline = read_pipeline_config(pipeline_path if pipeline_path.is_file() else None)
+        pipeline = read_pipeline_config(source.pipeline_config)
         if source.kind == "tfjs":
             tfjs = read_tfjs_model(source.path)
             lines.append(f"Weights: {tfjs.weight_bytes / 1e6:.2f} MB in {len(tfjs.shards)} files")
@@ -39,21 +39,19 @@ def inspect_model(model: Path) -> str:
             lines.append(
                 f"Input size (fixed_shape_resizer): {pipeline.input_size[0]}x{pipeline.input_size[1]}"
             )
-        label_path = label_files.find_label_file(source.export_dir, source.path.parent)
-        if label_path:
-            labels = label_files.read_labels(label_path)
+        if source.labels:
+            labels = label_files.read_labels(source.labels)
             shown = ", ".join(f"{i}: {n}" for i, n in sorted(labels.items())[:20])
-            lines.append(f"Labels from {label_path}: {shown}")
+            lines.append(f"Labels from {source.labels}: {shown}")
         else:
             lines.append("Labels: none found (pass --labels to build)")
     return "\n".join(lines)
 
 
 def _saved_model_lines(saved_model_dir: Path, input_size: tuple[int, int] | None) -> list[str]:
-    from sitegen.build import _fixed_size, choose_postprocess
-    from sitegen.model import convert, litert, signature
+    from sitegen.model import convert_tfjs, convert_tflite, signature
 
-    convert.import_converter()
+    convert_tfjs.import_converter()
     info = signature.load_signature(saved_model_dir)
     lines = [
         f"Signature: {info.signature_key}",
@@ -66,28 +64,28 @@ def _saved_model_lines(saved_model_dir: Path, input_size: tuple[int, int] | None
     for role in (*GRAPH_ROLES, *RAW_ROLES):
         match = info.roles.get(role)
         lines.append(f"  {role:<10} " + (f"{match.key}: {match.reason}" if match else "not found"))
-    mode = choose_postprocess("auto", info.has_raw_outputs, info.has_graph_outputs)
-    roles = RAW_ROLES if mode == "raw" else GRAPH_ROLES
+    mode = signature.choose_postprocess("auto", info.has_raw_outputs, info.has_graph_outputs)
+    roles = roles_for(mode)
     lines.append(f"Build would use: {mode} post-processing (outputs {', '.join(roles)})")
-    size = input_size or _fixed_size(info.input.shape)
-    missing_litert = litert.why_not(mode, size)
+    size = input_size or signature.fixed_size(info.input.shape)
+    missing_litert = convert_tflite.why_not(mode, size)
     lines.append(
         "Runtimes: TF.js graph model"
         + (f"; no LiteRT.js .tflite: {missing_litert}" if missing_litert else "")
         + ("" if missing_litert else f" and a LiteRT.js .tflite ({size[0]}x{size[1]} input)")
     )
-    missing = convert.unsupported_ops(info, roles)
+    missing = convert_tfjs.unsupported_ops(info, roles)
     lines.append("Ops TF.js cannot run: " + (", ".join(missing) if missing else "none"))
     # The variables the serving function captures are the weights that end up in the shards.
     weights = sum(int(v.shape.num_elements() or 0) for v in info.function.variables)
-    sizes = ", ".join(f"{q} {weights * b / 1e6:.1f} MB" for q, b in _BYTES_PER_WEIGHT.items())
+    sizes = ", ".join(f"{q.value} {weights * b / 1e6:.1f} MB" for q, b in _BYTES_PER_WEIGHT.items())
     lines.append(f"Weights: {weights:,} values; size by --quantize: {sizes}")
     return lines
 
 
 def verification_table(model: Path) -> str:
     """Build into a scratch folder with verification on and report each backend's verdict."""
-    from sitegen.build import BuildOptions, build
+    from sitegen.commands.build import BuildOptions, build
 
     with tempfile.TemporaryDirectory(prefix="sitegen-inspect-") as scratch:
         result = build(BuildOptions(model=model, out=Path(scratch) / "site", verify=True))

@@ -1,1 +1,53 @@
-"""Model stages: locate the input, read its labels and signature, convert it for TF.js."""
+"""The model stages: find the model and its companions (``source``), understand it
+(``signature``, ``pipeline_config``, ``labels``), and put it into the site's model folder, converted
+(``saved_model``, with ``convert_tfjs`` and ``convert_tflite``) or copied (``tfjs``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sitegen.contract import ModelSpec
+    from sitegen.model.pipeline_config import PipelineSettings
+    from sitegen.model.source import ModelSource
+
+
+class Quantize(str, Enum):
+    """Weight quantization of the converted model."""
+
+    none = "none"
+    float16 = "float16"
+    uint8 = "uint8"
+
+
+class PostprocessChoice(str, Enum):
+    """Where non-maximum suppression runs: chosen from the outputs, in the page, or in the graph."""
+
+    auto = "auto"
+    raw = "raw"
+    graph = "graph"
+
+
+@dataclass(frozen=True)
+class ConvertOptions:
+    """How the model is converted: the build options that reach the model stages."""
+
+    postprocess: str = PostprocessChoice.auto.value
+    quantize: str = Quantize.none.value
+    shard_bytes: int = 4 * 1024 * 1024
+
+
+def model_into(
+    folder: Path, source: ModelSource, pipeline: PipelineSettings, options: ConvertOptions
+) -> ModelSpec:
+    """Put the model into the site's ``folder`` and say how the page runs it."""
+    if source.kind == "tfjs":
+        from sitegen.model.tfjs import tfjs_model_into
+
+        return tfjs_model_into(folder, source.path, pipeline, options.postprocess)
+    from sitegen.model.saved_model import saved_model_into
+
+    return saved_model_into(folder, source.path, pipeline, options)

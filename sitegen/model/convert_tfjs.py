@@ -22,8 +22,6 @@ from pathlib import Path
 from sitegen.errors import ConversionError, MissingDependencyError
 from sitegen.model.signature import SignatureInfo
 
-QUANTIZE_CHOICES = ("none", "float16", "uint8")
-
 
 @dataclass(frozen=True)
 class ConvertedModel:

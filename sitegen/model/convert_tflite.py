@@ -18,8 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from sitegen.config import LitertSpec
-from sitegen.model.convert import import_converter, quiet_native_logs
+from sitegen.contract import LitertSpec
+from sitegen.model.convert_tfjs import import_converter, quiet_native_logs
 from sitegen.model.signature import SignatureInfo
 
 INPUT_NAME = "image"

@@ -14,14 +14,6 @@ _ITEM = re.compile(r"\bitem\s*\{(?P<body>[^{}]*)\}", re.S)
 _FIELD = re.compile(r"(?P<key>\w+)\s*:\s*(?P<value>\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*'|[-\w.]+)")
 
 
-def find_label_file(*folders: Path) -> Path | None:
-    for folder in folders:
-        for name in LABEL_FILE_NAMES:
-            if (folder / name).is_file():
-                return folder / name
-    return None
-
-
 def read_labels(path: Path) -> dict[int, str]:
     """Return {class id: display name}; ids are 1-based as the OD API numbers them."""
     try:
@@ -113,3 +105,17 @@ def _parse_json(path: Path, text: str) -> dict[int, str]:
     raise LabelError(
         f'{path} must be a list of names, a list of {{id, name}} or an object {{"1": "name"}}'
     )
+
+
+def choose_labels(
+    explicit: Path | None, found: Path | None, recorded: dict[int, str]
+) -> tuple[dict[int, str], Path | None, str]:
+    """The labels a build uses: ``--labels``, else the file found with the model, else those a
+    sitegen-converted model.json recorded. Returns them, their file, and where they came from."""
+    path = explicit or found
+    if path is not None:
+        labels = read_labels(path)
+        return labels, path, f"{path} ({len(labels)} classes)"
+    if recorded:
+        return recorded, None, f"recorded in model.json ({len(recorded)} classes)"
+    return {}, None, "none found; classes are shown as 'class N' (pass --labels FILE)"

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sitegen.config import NmsSettings
+from sitegen.contract import NmsSettings
 
 
 @dataclass(frozen=True)

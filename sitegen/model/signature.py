@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sitegen.config import GRAPH_ROLES, RAW_ROLES
+from sitegen.contract import GRAPH_ROLES, RAW_ROLES
 from sitegen.errors import ModelError
 
 # role -> (exact names, substring that identifies it, substrings that rule it out, rank, last dim)
@@ -128,6 +128,28 @@ def map_roles(outputs: dict[str, TensorInfo]) -> dict[str, RoleMatch]:
             roles[role] = RoleMatch(key, f"{reason}; {outputs[key].dtype} {shape} fits")
             taken.add(key)
     return roles
+
+
+def choose_postprocess(requested: str, has_raw: bool, has_graph: bool) -> str:
+    """Where non-maximum suppression runs: "raw" (in the page) or "graph" (in the model)."""
+    if requested == "raw" and not has_raw:
+        raise ModelError(
+            "--postprocess raw needs raw_detection_boxes and raw_detection_scores outputs, "
+            "which this model lacks; use --postprocess graph"
+        )
+    if requested == "graph" and not has_graph:
+        raise ModelError("--postprocess graph needs detection_boxes/scores/classes/num_detections")
+    if requested in ("raw", "graph"):
+        return requested
+    # Raw outputs let the page skip the in-graph NMS: faster, and correct on the WASM backend.
+    return "raw" if has_raw else "graph"
+
+
+def fixed_size(shape: tuple) -> tuple[int, int] | None:
+    """(height, width) of an image input [1, H, W, 3] whose size is fixed, else None."""
+    if len(shape) == 4 and shape[1] and shape[2] and shape[1] > 0 and shape[2] > 0:
+        return (int(shape[1]), int(shape[2]))
+    return None
 
 
 def _shape_fits(info: TensorInfo, rank: int, last_dim: int | None) -> bool:

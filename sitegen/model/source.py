@@ -1,8 +1,11 @@
 """Find the model inside whatever the user pointed at: a SavedModel folder, an OD API export
-folder, a ``.zip`` of either (what a Colab download gives), or a converted TF.js ``model.json``."""
+folder, a ``.zip`` of either (what a Colab download gives), or a converted TF.js ``model.json``;
+and its companions (label map, ``pipeline.config``). This is the one place that looks for them:
+``build`` and ``inspect`` both take what ``locate`` found."""
 
 from __future__ import annotations
 
+import dataclasses
 import tempfile
 import zipfile
 from dataclasses import dataclass
@@ -10,10 +13,14 @@ from pathlib import Path, PurePosixPath
 from typing import Literal
 
 from sitegen.errors import ModelError
+from sitegen.model.labels import LABEL_FILE_NAMES
 
 SAVED_MODEL_FILE = "saved_model.pb"
 TFJS_MODEL_FILE = "model.json"
 _SEARCH_DEPTH = 3
+
+
+PIPELINE_CONFIG_FILE = "pipeline.config"
 
 
 @dataclass(frozen=True)
@@ -22,26 +29,54 @@ class ModelSource:
     path: Path  # the SavedModel folder, or the model.json file
     export_dir: Path  # where labelmap.pbtxt / pipeline.config of an export would be
     description: str  # what the user gave, for messages
+    labels: Path | None = None  # the label file found with the model, if any
+    pipeline_config: Path | None = None  # the OD API pipeline.config found with it, if any
+
+    @property
+    def model_dir(self) -> Path:
+        """The SavedModel folder, or the folder holding model.json."""
+        return self.path if self.path.is_dir() else self.path.parent
 
 
 def locate(model: Path, workdir: Path) -> ModelSource:
-    """Resolve ``model`` to a ModelSource; zips are extracted safely below ``workdir``."""
+    """Resolve ``model`` to a ModelSource with its companions; zips are extracted safely below
+    ``workdir``, and companions beside the zip count too."""
     if not model.exists():
         raise ModelError(
             f"{model} does not exist; pass a SavedModel folder, a .zip or a model.json"
         )
     if model.is_file() and model.suffix.lower() == ".zip":
         extracted = extract_zip(model, Path(tempfile.mkdtemp(prefix="zip-", dir=workdir)))
-        return _locate_in_folder(extracted, description=str(model))
+        return _with_companions(_locate_in_folder(extracted, str(model)), model.parent)
     if model.is_file() and model.name == TFJS_MODEL_FILE:
-        return ModelSource("tfjs", model, model.parent, str(model))
+        return _with_companions(ModelSource("tfjs", model, model.parent, str(model)))
     if model.is_file() and model.name == SAVED_MODEL_FILE:
-        return ModelSource("saved_model", model.parent, _export_dir(model.parent), str(model))
+        saved_dir = model.parent
+        return _with_companions(
+            ModelSource("saved_model", saved_dir, _export_dir(saved_dir), str(model))
+        )
     if model.is_file():
         raise ModelError(
             f"{model} is not a model; pass a SavedModel folder, its .zip, or a TF.js model.json"
         )
-    return _locate_in_folder(model, description=str(model))
+    return _with_companions(_locate_in_folder(model, description=str(model)))
+
+
+def _with_companions(source: ModelSource, *more: Path) -> ModelSource:
+    """The label map and pipeline.config: beside the export (where the OD API writes them), in
+    the model's own folder (where users often copy them), then beside an archive."""
+    folders = (source.export_dir, source.model_dir, *more)
+    labels = _first_file(folders, LABEL_FILE_NAMES)
+    pipeline = _first_file(folders, (PIPELINE_CONFIG_FILE,))
+    return dataclasses.replace(source, labels=labels, pipeline_config=pipeline)
+
+
+def _first_file(folders: tuple[Path, ...], names: tuple[str, ...]) -> Path | None:
+    for folder in folders:
+        for name in names:
+            if (folder / name).is_file():
+                return folder / name
+    return None
 
 
 def _locate_in_folder(folder: Path, description: str) -> ModelSource:

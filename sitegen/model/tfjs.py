@@ -1,14 +1,32 @@
-"""Read and check a TF.js graph model (``model.json`` + weight shards) without TensorFlow."""
+"""TF.js graph models (``model.json`` + weight shards), without TensorFlow: read and check one,
+and the stage that takes a converted model as the build's input (copy it, and work out how the page
+runs it from what sitegen recorded in it or from its signature)."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from sitegen.contract import (
+    GRAPH_ROLES,
+    MODEL_FOLDER,
+    RAW_ROLES,
+    LitertSpec,
+    ModelSpec,
+    RecordedModel,
+    roles_for,
+)
 from sitegen.errors import ModelError
+from sitegen.model.pipeline_config import PipelineSettings
+from sitegen.model.signature import TensorInfo, choose_postprocess, fixed_size, map_roles
+from sitegen.progress import note, stage
+
+TFJS_MODEL_FILE = "model.json"
 
 _DTYPE_BYTES = {"float32": 4, "int32": 4, "bool": 1, "float16": 2, "uint8": 1, "uint16": 2}
 
@@ -34,6 +52,10 @@ class TfjsModel:
         for function in topology.get("library", {}).get("function", []):
             nodes.extend(function.get("nodeDef", []))
         return {node["op"] for node in nodes if "op" in node}
+
+    def site_files(self) -> tuple[tuple[str, int], ...]:
+        """(site-relative path, bytes) of each weight shard, as the site's model folder holds them."""
+        return tuple((f"{MODEL_FOLDER}/{path.name}", size) for path, size in self.shards)
 
 
 def read_tfjs_model(model_json: Path) -> TfjsModel:
@@ -78,3 +100,129 @@ def _weight_bytes(weight: dict) -> int:
     if weight["dtype"] == "string":
         raise ModelError("string weights are not supported by sitegen; remove lookup tables")
     return count * _DTYPE_BYTES[weight["dtype"]]
+
+
+# ---- the TF.js-model stage: a converted model given as input is checked and copied -----------
+
+_NO_TFLITE_FROM_TFJS = (
+    "the input is a TF.js model; build from the SavedModel to get a .tflite for LiteRT.js"
+)
+
+
+def tfjs_model_into(
+    folder: Path, model_json: Path, pipeline: PipelineSettings, postprocess: str
+) -> ModelSpec:
+    """Check the TF.js model at ``model_json``, copy it into ``folder`` and say how the page runs
+    it: from what sitegen recorded in it, or else from its signature's output names."""
+    with stage(f"Checking the TF.js model {model_json}"):
+        model = read_tfjs_model(model_json)
+    recorded = recorded_model(model)
+    if recorded:
+        return _spec_from_recorded(folder, model, recorded, pipeline)
+    signature = model.manifest.get("signature", {})
+    outputs = {
+        key: TensorInfo(key, _dtype(value.get("dtype", "")), _shape(value))
+        for key, value in signature.get("outputs", {}).items()
+    }
+    roles = map_roles(outputs)
+    has_raw = all(r in roles for r in RAW_ROLES)
+    has_graph = all(r in roles for r in GRAPH_ROLES)
+    if not (has_raw or has_graph):
+        listed = ", ".join(sorted(outputs)) or "none named"
+        raise ModelError(
+            f"cannot tell which outputs of {model_json} are boxes, scores, classes and count "
+            f"(outputs: {listed}); build from the SavedModel instead so sitegen can read its signature"
+        )
+    mode = choose_postprocess(postprocess, has_raw, has_graph)
+    names = {
+        role: signature["outputs"][roles[role].key]["name"].split(":")[0]
+        for role in roles_for(mode)
+    }
+    inputs = signature.get("inputs", {})
+    input_name, input_info = next(iter(inputs.items()), ("input_tensor", {}))
+    copied = _copy_model_files(folder, model)
+    raw_scores = outputs.get(roles["raw_scores"].key) if "raw_scores" in roles else None
+    num_classes = (raw_scores.shape[-1] - 1) if raw_scores and raw_scores.shape[-1] else 0
+    return ModelSpec(
+        litert_missing=_NO_TFLITE_FROM_TFJS,
+        input_name=input_info.get("name", input_name).split(":")[0],
+        input_dtype="float32" if "FLOAT" in input_info.get("dtype", "") else "int32",
+        input_size=pipeline.input_size or fixed_size(_shape(input_info)),
+        outputs=names,
+        postprocess=mode,
+        num_classes=num_classes or pipeline.num_classes or 0,
+        nms=pipeline.nms,
+        files=copied.site_files(),
+    )
+
+
+def recorded_model(model: TfjsModel) -> RecordedModel | None:
+    """What sitegen recorded in a model.json it converted, or None for anyone else's."""
+    recorded = model.manifest.get("userDefinedMetadata", {}).get("sitegen")
+    return RecordedModel.from_json(recorded) if recorded else None
+
+
+def record_metadata(model_json: Path, spec: ModelSpec, labels: dict[int, str]) -> None:
+    """Keep how to run the model (and its labels) inside model.json, so the converted model can be
+    rebuilt alone."""
+    manifest = json.loads(model_json.read_text(encoding="utf-8"))
+    metadata = manifest.setdefault("userDefinedMetadata", {})
+    metadata["sitegen"] = {**metadata.get("sitegen", {}), **spec.recorded_json(labels)}
+    model_json.write_text(json.dumps(manifest, separators=(",", ":")), encoding="utf-8")
+
+
+def _copy_model_files(folder: Path, model: TfjsModel) -> TfjsModel:
+    with stage("Copying the TF.js model"):
+        folder.mkdir(parents=True)
+        shutil.copy2(model.model_json, folder / TFJS_MODEL_FILE)
+        for path, _ in model.shards:
+            shutil.copy2(path, folder / path.name)
+    return read_tfjs_model(folder / TFJS_MODEL_FILE)
+
+
+def _spec_from_recorded(
+    folder: Path, model: TfjsModel, recorded: RecordedModel, pipeline: PipelineSettings
+) -> ModelSpec:
+    """A model sitegen converted before: its model.json says which output is which, and how the
+    page must feed and post-process it."""
+    copied = _copy_model_files(folder, model)
+    litert, litert_missing = _recorded_litert(folder, model, recorded.litert)
+    keep_recorded_nms = pipeline.nms.source == "defaults" and recorded.nms is not None
+    return ModelSpec(
+        litert=litert,
+        litert_missing=litert_missing,
+        input_name=recorded.input_name,
+        input_dtype=recorded.input_dtype,
+        input_size=pipeline.input_size or recorded.input_size,
+        outputs=dict(recorded.outputs),
+        postprocess=recorded.postprocess,
+        num_classes=recorded.num_classes or pipeline.num_classes or 0,
+        nms=recorded.nms if keep_recorded_nms else pipeline.nms,
+        files=copied.site_files(),
+    )
+
+
+def _recorded_litert(folder: Path, model: TfjsModel, recorded: LitertSpec | None):
+    """The .tflite parts a sitegen-built model.json names, copied, when all are there intact."""
+    if recorded is None:
+        return None, _NO_TFLITE_FROM_TFJS
+    parts = [(model.folder / name, size) for name, size in recorded.files]
+    broken = [p.name for p, size in parts if not p.is_file() or p.stat().st_size != size]
+    if broken:
+        return None, f"{', '.join(broken)} beside model.json is missing or the wrong size"
+    for path, _ in parts:
+        shutil.copy2(path, folder / path.name)
+    spec = dataclasses.replace(
+        recorded, files=tuple((f"{MODEL_FOLDER}/{p.name}", size) for p, size in parts)
+    )
+    note(f"  LiteRT.js  = carried over: {len(parts)} .tflite parts beside {model.model_json.name}")
+    return spec, ""
+
+
+def _dtype(tf_dtype: str) -> str:
+    return {"DT_FLOAT": "float32", "DT_INT32": "int32", "DT_UINT8": "uint8"}.get(tf_dtype, tf_dtype)
+
+
+def _shape(value: dict) -> tuple:
+    dims = value.get("tensorShape", {}).get("dim", [])
+    return tuple(int(d.get("size", -1)) if int(d.get("size", -1)) >= 0 else None for d in dims)

@@ -7,19 +7,8 @@ import json
 import jinja2
 
 from sitegen import __version__
-from sitegen.config import SiteConfig
-from sitegen.resources import assets_dir, templates_dir
-
-# Cross-origin isolation lets TF.js WASM use threads; Netlify and Cloudflare Pages read _headers.
-HEADERS_FILE = """/*
-  Cross-Origin-Opener-Policy: same-origin
-  Cross-Origin-Embedder-Policy: require-corp
-  X-Content-Type-Options: nosniff
-  Referrer-Policy: no-referrer
-  Permissions-Policy: camera=(self)
-/*.wasm
-  Content-Type: application/wasm
-"""
+from sitegen.contract import SiteConfig, headers_file
+from sitegen.resources import assets_dir, runtime_dir, templates_dir
 
 
 def environment() -> jinja2.Environment:
@@ -31,8 +20,9 @@ def environment() -> jinja2.Environment:
     )
 
 
-def render_site(config: SiteConfig, tfjs_version: str) -> dict[str, str]:
+def render_site(config: SiteConfig) -> dict[str, str]:
     """Return {relative path: text} for every generated (not copied) file of the site."""
+    tfjs_version = runtime_version((runtime_dir() / "runtime.json").read_text())
     page = (
         environment()
         .get_template("index.html")
@@ -50,7 +40,7 @@ def render_site(config: SiteConfig, tfjs_version: str) -> dict[str, str]:
     return {
         "index.html": page,
         "config.json": config.dumps(),
-        "_headers": HEADERS_FILE,
+        "_headers": headers_file(),
         # GitHub Pages runs Jekyll unless told not to, and Jekyll drops files starting with "_".
         ".nojekyll": "",
     }

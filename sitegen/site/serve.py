@@ -1,5 +1,6 @@
-"""A local static server for a built site: correct ``.wasm`` MIME type, no caching surprises, and
-the cross-origin-isolation headers (COOP/COEP) that let TF.js WASM use threads."""
+"""A local static server for a built site: correct ``.wasm`` MIME type, no caching surprises, the
+site's security headers and the cross-origin-isolation headers (COOP/COEP) that let WebAssembly
+use threads, as a host that reads the site's ``_headers`` would send them."""
 
 from __future__ import annotations
 
@@ -9,18 +10,14 @@ import threading
 from pathlib import Path
 from typing import ClassVar
 
+from sitegen.contract import ISOLATION_HEADERS, SECURITY_HEADERS, WASM_CONTENT_TYPE
 from sitegen.errors import OutputError
-
-ISOLATION_HEADERS = {
-    "Cross-Origin-Opener-Policy": "same-origin",
-    "Cross-Origin-Embedder-Policy": "require-corp",
-}
 
 
 class SiteRequestHandler(http.server.SimpleHTTPRequestHandler):
     extensions_map: ClassVar[dict[str, str]] = {
         **http.server.SimpleHTTPRequestHandler.extensions_map,
-        ".wasm": "application/wasm",
+        ".wasm": WASM_CONTENT_TYPE,
         ".js": "text/javascript",
         ".mjs": "text/javascript",
         ".json": "application/json",
@@ -33,6 +30,9 @@ class SiteRequestHandler(http.server.SimpleHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
     def end_headers(self) -> None:
+        # The headers a host that can send them sends (sitegen.contract; the site's _headers).
+        for name, value in SECURITY_HEADERS.items():
+            self.send_header(name, value)
         if self.isolate:
             for name, value in ISOLATION_HEADERS.items():
                 self.send_header(name, value)
@@ -84,16 +84,6 @@ def make_server(
     server.quiet = quiet  # type: ignore[attr-defined]
     server.daemon_threads = True
     return server
-
-
-def serve_forever(directory: Path, *, host: str, port: int, isolate: bool) -> None:
-    server = make_server(directory, host=host, port=port, isolate=isolate)
-    bound_host, bound_port = server.server_address[:2]
-    print(f"Serving {directory} at http://{bound_host}:{bound_port}/ (Ctrl+C stops)", flush=True)
-    try:
-        server.serve_forever()
-    finally:
-        server.server_close()
 
 
 def serve_in_thread(directory: Path, **kwargs) -> tuple[http.server.ThreadingHTTPServer, str]:

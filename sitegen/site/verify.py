@@ -9,35 +9,20 @@ agree. The page never picks a backend that disagreed.
 from __future__ import annotations
 
 import base64
-import concurrent.futures
-import functools
-import shutil
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-BACKENDS = ("litert-wasm", "wasm", "webgl", "cpu")
-# Backends whose build-time speed says something about a user's device: WASM engines are alike
-# across machines, GPUs are not (and this machine's WebGL is a software rasteriser).
-TIMED_BACKENDS = ("litert-wasm", "wasm")
+from sitegen.contract import TIMED_BACKENDS, VERIFIED_BACKENDS, SiteConfig
+from sitegen.resources import verify_image
+from sitegen.site.browser import CHROMIUM_ARGS, own_thread
+
 TIMING_RUNS = 5
-SYSTEM_BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 BOX_TOLERANCE = 1e-3
 SCORE_TOLERANCE = 1e-3
 TIE = 1e-6  # scores closer than float32 noise may trade places between implementations
-
-# Headless Chromium for checks and measurements: no sandbox (containers, root), and none of the
-# browser's own traffic (updates, sync), so a run makes only the requests the page makes.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-# A fake camera that needs no permission prompt; add --use-file-for-fake-video-capture=F.y4m.
-FAKE_CAMERA_ARGS = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"]
 
 # Resolves with the first image event and the exact pixels the model saw (the page's input canvas
 # is untouched until the event has been dispatched).
@@ -64,6 +49,28 @@ class BackendResult:
     median_ms: float | None = None  # per frame, for TIMED_BACKENDS that ran
 
 
+def backends_to_verify(available: tuple[str, ...]) -> tuple[str, ...]:
+    """The backends of ``available`` the build can check in headless Chromium."""
+    return tuple(b for b in VERIFIED_BACKENDS if b in available)
+
+
+def summary_lines(results: list[BackendResult], available: tuple[str, ...]) -> list[str]:
+    """The build summary's lines: each backend's verdict, then the page's order."""
+    verdict = {True: "agrees", False: "DISAGREES (never auto-selected)", None: "skipped"}
+    lines = [f"  {r.backend:<11} {verdict[r.agrees]}: {r.detail}" for r in results]
+    return [*lines, f"  page order  {', '.join(backend_order(results, available))}"]
+
+
+def with_results(config: SiteConfig, results: list[BackendResult]) -> SiteConfig:
+    """``config`` with the verdicts, timings and the backend order they give."""
+    return dataclasses.replace(
+        config,
+        verified_backends={r.backend: r.agrees for r in results},
+        backend_timing={r.backend: round(r.median_ms, 1) for r in results if r.median_ms},
+        backend_order=backend_order(results, config.model.backends),
+    )
+
+
 def backend_order(results: list[BackendResult], default: tuple[str, ...]) -> tuple[str, ...]:
     """The page's order: timed backends that agree, fastest first, then the rest as ``default``
     has them (the page skips those that disagreed)."""
@@ -75,49 +82,23 @@ def backend_order(results: list[BackendResult], default: tuple[str, ...]) -> tup
     return (*first, *(b for b in default if b not in first))
 
 
-def _own_thread(function):
-    """Run ``function`` in a thread of its own: Playwright's sync API refuses to start where an
-    asyncio loop already runs (a caller's own Playwright session, a notebook)."""
-
-    @functools.wraps(function)
-    def wrapper(*args, **kwargs):
-        with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-            return pool.submit(function, *args, **kwargs).result()
-
-    return wrapper
-
-
-@_own_thread
-def find_browser() -> str | None:
-    """Playwright's own Chromium when installed, else a system one; None when there is none."""
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        return None
-    with sync_playwright() as playwright:
-        own = Path(playwright.chromium.executable_path)
-        if own.is_file():
-            return str(own)
-    return next((found for name in SYSTEM_BROWSERS if (found := shutil.which(name))), None)
-
-
 def verify_site(
     site: Path,
     saved_model: Path,
     image: Path,
     browser_path: str,
-    backends: tuple[str, ...] = BACKENDS,
+    backends: tuple[str, ...] = VERIFIED_BACKENDS,
 ) -> list[BackendResult]:
-    return _run_pages(site, image, browser_path, _serving_function(saved_model), backends)
+    return _run_pages(site, image, browser_path, serving_function(saved_model), backends)
 
 
-@_own_thread
+@own_thread
 def _run_pages(
     site: Path, image: Path, browser_path: str, function, backends: tuple[str, ...]
 ) -> list[BackendResult]:
     from playwright.sync_api import sync_playwright
 
-    from sitegen.serve import serve_in_thread
+    from sitegen.site.serve import serve_in_thread
 
     server, url = serve_in_thread(site)
     results = []
@@ -168,7 +149,8 @@ def _check_backend(browser, url: str, backend: str, image: Path, function) -> Ba
     return BackendResult(backend, problem is None, detail, median)
 
 
-def _serving_function(saved_model: Path):
+def serving_function(saved_model: Path):
+    """The SavedModel's serving function, kept with what it needs alive."""
     import tensorflow as tf
 
     loaded = tf.saved_model.load(str(saved_model))
@@ -233,11 +215,6 @@ def _same(got: dict, want: dict, box_tol: float) -> bool:
     )
 
 
-def sample_image(folder: Path) -> Path:
-    """A generated scene with signs: something for every backend to find."""
-    from sitegen import scenes
-
-    image, _ = scenes.render_scene(np.random.default_rng(0), 640, 480, max_objects=3)
-    path = folder / "verify.png"
-    image.save(path)
-    return path
+def sample_image() -> Path:
+    """A committed scene with two signs: something for every backend to find."""
+    return verify_image()

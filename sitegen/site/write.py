@@ -12,6 +12,7 @@ from pathlib import Path
 
 from sitegen import __version__
 from sitegen.errors import OutputError
+from sitegen.resources import assets_dir, litert_runtime_dir, runtime_dir
 
 MARKER = ".sitegen-site.json"
 
@@ -47,6 +48,17 @@ def write_text_files(folder: Path, files: dict[str, str]) -> None:
         path = folder / relative
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
+
+
+def copy_static(staging: Path, *, litert: bool) -> None:
+    """The page's modules and styles, and the runtimes it loads."""
+    assets = assets_dir()
+    for name in ("js", "css"):
+        if (assets / name).is_dir():
+            shutil.copytree(assets / name, staging / name)
+    shutil.copytree(runtime_dir(), staging / "vendor" / "tfjs")
+    if litert:  # its WASM builds are ~9 MB each: only sites that can use them carry them
+        shutil.copytree(litert_runtime_dir(), staging / "vendor" / "litert")
 
 
 def publish(staging: Path, out: Path) -> None:

@@ -1,22 +1,21 @@
-"""Headless Chromium driving built sites: browser discovery, a local server, fake cameras.
+"""Headless Chromium driving built sites: a shared browser, fake cameras, the default site.
 
-Playwright's own Chromium is used when installed; otherwise a system Chromium (Debian's
-/usr/bin/chromium in CI). Each fake-camera footage file needs its own browser process, since
-Chromium reads --use-file-for-fake-video-capture once at launch.
+The browser is found as the build's verification finds it (``sitegen.site.browser``). Each
+fake-camera footage file needs its own browser process, since Chromium reads
+--use-file-for-fake-video-capture once at launch.
 """
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
-from sitegen.verify import CHROMIUM_ARGS
+from sitegen.site.browser import CHROMIUM_ARGS
+from sitegen.site.browser import browser_path as find_browser_path
 
-SYSTEM_BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 # The fake device is added per launch: camera="none" tests a machine without one.
 BASE_ARGS = [*CHROMIUM_ARGS, "--use-fake-ui-for-media-stream"]
 
@@ -25,17 +24,6 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if "tests/browser/" in str(item.fspath).replace("\\", "/"):
             item.add_marker(pytest.mark.browser)
-
-
-def find_browser(playwright) -> str | None:
-    own = Path(playwright.chromium.executable_path)
-    if own.is_file():
-        return str(own)
-    for name in SYSTEM_BROWSERS:
-        found = shutil.which(name)
-        if found:
-            return found
-    return None
 
 
 @pytest.fixture(scope="session")
@@ -48,7 +36,7 @@ def playwright_instance():
 
 @pytest.fixture(scope="session")
 def browser_path(playwright_instance) -> str:
-    path = find_browser(playwright_instance)
+    path = find_browser_path(playwright_instance)
     if path is None:
         pytest.skip(
             "no Chromium found: install one (apt-get install chromium, or playwright install chromium)"
@@ -89,7 +77,7 @@ def browser(launch):
 def default_site(tmp_path_factory):
     """A site built from the embedded default model as `make site` builds it (backends verified
     and timed), shared by the tests that only read it."""
-    from sitegen.build import BuildOptions, build
+    from sitegen.commands.build import BuildOptions, build
     from sitegen.resources import default_model_dir
 
     out = tmp_path_factory.mktemp("default") / "site"

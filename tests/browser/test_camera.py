@@ -14,9 +14,9 @@ import json
 
 import numpy as np
 import pytest
-from browser_support import open_page, served
 
-import sitegen.scenes as scenes
+from devtools.default_model import scenes
+from tests.helpers.browser import open_page, served
 
 pytestmark = pytest.mark.tensorflow
 

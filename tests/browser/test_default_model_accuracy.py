@@ -7,11 +7,11 @@ import json
 
 import numpy as np
 import pytest
-from browser_support import open_page, reference_outputs, served
 from PIL import Image
 
-import sitegen.scenes as scenes
-from sitegen.evaluate import coco_metrics
+from devtools.default_model import scenes
+from devtools.default_model.evaluate import coco_metrics
+from tests.helpers.browser import open_page, reference_outputs, served
 
 pytestmark = pytest.mark.tensorflow
 
@@ -33,7 +33,7 @@ def _coco(image_id: int, label_ids: dict[str, int], found, width: int, height: i
 
 
 def test_browser_ap_matches_saved_model(browser, tmp_path):
-    from sitegen.build import BuildOptions, build
+    from sitegen.commands.build import BuildOptions, build
     from sitegen.resources import default_model_dir
 
     model = default_model_dir()

@@ -9,16 +9,16 @@ import shutil
 
 import numpy as np
 import pytest
-from browser_support import (
+
+from devtools.default_model import scenes
+from sitegen.resources import default_model_dir
+from tests.helpers.browser import (
     assert_same_detections,
     detections_in_page,
     expected_from_tensorflow,
     open_page,
     served,
 )
-
-import sitegen.scenes as scenes
-from sitegen.resources import default_model_dir
 
 pytestmark = [pytest.mark.tensorflow]
 

@@ -12,7 +12,12 @@ import json
 
 import numpy as np
 import pytest
-from browser_support import assert_same_detections, detections_in_page, expected_from_tensorflow
+
+from tests.helpers.browser import (
+    assert_same_detections,
+    detections_in_page,
+    expected_from_tensorflow,
+)
 
 pytestmark = [pytest.mark.tensorflow, pytest.mark.fixtures]
 
@@ -21,7 +26,7 @@ THRESHOLD = 0.005  # random weights: every score is about 0.007-0.013
 
 @pytest.fixture(scope="module")
 def odapi_site(tmp_path_factory, odapi_fixture):
-    from sitegen.build import BuildOptions, build
+    from sitegen.commands.build import BuildOptions, build
 
     out = tmp_path_factory.mktemp("odapi") / "site"
     build(BuildOptions(model=odapi_fixture, out=out, max_detections=100))
@@ -30,7 +35,7 @@ def odapi_site(tmp_path_factory, odapi_fixture):
 
 @pytest.fixture(scope="module")
 def scene(tmp_path_factory):
-    import sitegen.scenes as scenes
+    from devtools.default_model import scenes
 
     image, _ = scenes.render_scene(np.random.default_rng(11), 640, 480)
     path = tmp_path_factory.mktemp("scene") / "scene.png"

@@ -12,8 +12,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from browser_support import assert_same_detections, detections_in_page, expected_from_tensorflow
 from PIL import Image
+
+from tests.helpers.browser import (
+    assert_same_detections,
+    detections_in_page,
+    expected_from_tensorflow,
+)
 
 pytestmark = pytest.mark.tensorflow
 
@@ -95,7 +100,7 @@ def test_tf1_style_export_raw_on_fast_backends(run_cli, browser, tmp_path, tiny_
 
 @pytest.mark.parametrize("backend", ["wasm", "cpu"])
 def test_default_model_matches_tensorflow(run_cli, browser, tmp_path, backend):
-    import sitegen.scenes as scenes
+    from devtools.default_model import scenes
     from sitegen.resources import default_model_dir
 
     image, boxes = scenes.render_scene(np.random.default_rng(5), 640, 480, max_objects=3)

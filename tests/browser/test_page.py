@@ -7,9 +7,9 @@ import shutil
 
 import numpy as np
 import pytest
-from browser_support import RECORD_EVENTS_JS, open_page, served
 
-import sitegen.scenes as scenes
+from devtools.default_model import scenes
+from tests.helpers.browser import RECORD_EVENTS_JS, open_page, served
 
 pytestmark = pytest.mark.tensorflow
 
@@ -198,7 +198,7 @@ def test_boxes_align_with_the_picture(browser, default_site, scene, viewport, tm
 
 
 def test_label_markup_is_shown_as_text(browser, tmp_path, scene):
-    from sitegen.build import BuildOptions, build
+    from sitegen.commands.build import BuildOptions, build
     from sitegen.resources import default_model_dir
 
     labels = tmp_path / "labels.txt"

@@ -11,7 +11,7 @@ import pytest
 
 pytest.importorskip("pycocotools")
 
-from sitegen.evaluate import coco_metrics
+from devtools.default_model.evaluate import coco_metrics
 
 GROUND_TRUTH = [  # (image_id, category_id, [x, y, w, h])
     (1, 1, [10, 20, 100, 100]),
@@ -119,7 +119,7 @@ def test_default_model_has_the_od_api_signature() -> None:
 @pytest.mark.tensorflow
 def test_training_resize_matches_the_graph_resize() -> None:
     tf = pytest.importorskip("tensorflow")
-    from sitegen.training import INPUT_SIZE, resize_bilinear
+    from devtools.default_model.training import INPUT_SIZE, resize_bilinear
 
     image = np.random.default_rng(0).integers(0, 256, (480, 640, 3)).astype(np.uint8)
     expected = tf.image.resize(tf.cast(image, tf.float32), (INPUT_SIZE, INPUT_SIZE)).numpy()
@@ -137,8 +137,8 @@ def test_in_graph_post_processing_matches_the_reference() -> None:
     tf = pytest.importorskip("tensorflow")
     if not (MODEL_DIR / "saved_model").is_dir():
         pytest.skip("models/default is not trained yet")
-    from sitegen import scenes
-    from sitegen.evaluate import reference_postprocess
+    from devtools.default_model import scenes
+    from tests.helpers.nms_oracle import reference_postprocess
 
     detector = tf.saved_model.load(str(MODEL_DIR / "saved_model")).signatures["serving_default"]
     numbers = _pipeline_numbers()

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from sitegen import scenes
+from devtools.default_model import scenes
 
 
 @pytest.fixture(scope="module")

@@ -3,10 +3,11 @@ from __future__ import annotations
 import json
 import xml.etree.ElementTree as ET
 
+from devtools.default_model.__main__ import main
 
-def test_scenes_image_set(run_cli, tmp_path):
-    result = run_cli("scenes", tmp_path / "set", "--count", "3", "--seed", "4")
-    assert result.code == 0, result.err
+
+def test_scenes_image_set(tmp_path):
+    assert main(["scenes", str(tmp_path / "set"), "--count", "3", "--seed", "4"]) == 0
     coco = json.loads((tmp_path / "set" / "annotations.coco.json").read_text())
     assert len(coco["images"]) == 3
     voc = sorted((tmp_path / "set" / "annotations").glob("*.xml"))
@@ -14,9 +15,8 @@ def test_scenes_image_set(run_cli, tmp_path):
     assert all(ET.parse(path).getroot().tag == "annotation" for path in voc)
 
 
-def test_scenes_footage(run_cli, tmp_path):
-    result = run_cli("scenes", tmp_path / "cam.y4m", "--count", "5")
-    assert result.code == 0, result.err
+def test_scenes_footage(tmp_path):
+    assert main(["scenes", str(tmp_path / "cam.y4m"), "--count", "5"]) == 0
     truth = json.loads((tmp_path / "cam.json").read_text())
     assert len(truth["frames"]) == 5
     header = (tmp_path / "cam.y4m").read_bytes()[:40]

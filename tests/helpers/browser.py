@@ -9,8 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
-from sitegen import verify
-from sitegen.serve import serve_in_thread
+from sitegen.site import verify
+from sitegen.site.serve import serve_in_thread
 
 
 @contextmanager
@@ -73,19 +73,15 @@ RECORD_EVENTS_JS = """
 """
 
 
-@functools.lru_cache(maxsize=4)
-def _serving_function(saved_model: Path):
-    import tensorflow as tf
-
-    loaded = tf.saved_model.load(str(saved_model))
-    return loaded, loaded.signatures["serving_default"]
+# Loading a SavedModel takes seconds; tests compare several pages against the same one.
+_serving_function = functools.lru_cache(maxsize=4)(verify.serving_function)
 
 
 def reference_outputs(saved_model: Path, image: np.ndarray) -> dict[str, np.ndarray]:
     """TensorFlow's outputs for one uint8 HxWx3 image, keyed by signature name."""
     import tensorflow as tf
 
-    _, function = _serving_function(saved_model)
+    function = _serving_function(saved_model)
     (key,) = function.structured_input_signature[1].keys()
     outputs = function(**{key: tf.constant(image[None], tf.uint8)})
     return {k.split(":")[0]: v.numpy() for k, v in outputs.items()}
@@ -110,7 +106,7 @@ def expected_from_tensorflow(saved_model: Path, event: dict, threshold: float, l
     input_ = event["input"]
     rgb = np.frombuffer(base64.b64decode(input_["rgb"]), np.uint8)
     pixels = rgb.reshape(input_["height"], input_["width"], 3)
-    _, function = _serving_function(saved_model)
+    function = _serving_function(saved_model)
     return verify.reference_detections(function, pixels, threshold=threshold, limit=limit)
 
 

@@ -10,9 +10,9 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from support import tree_digest
 
 from sitegen.site.write import MARKER
+from tests.helpers.support import tree_digest
 
 MAX_FILE_BYTES = 4 * 1024 * 1024
 XSS_LABEL = "<img src=x onerror=alert(1)>"

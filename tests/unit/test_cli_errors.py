@@ -4,14 +4,16 @@ and leaves an existing output folder byte-for-byte as it was."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import zipfile
 from pathlib import Path
 
 import pytest
-from support import tree_digest
 
+from sitegen.errors import EXIT_CODES, USAGE_EXIT_CODE, SitegenError
 from sitegen.site.write import MARKER
+from tests.helpers.support import tree_digest
 
 
 @pytest.fixture
@@ -40,14 +42,14 @@ def _fails(run_cli, out: Path, *args, code: int, words: tuple[str, ...]) -> str:
 
 
 def test_missing_path(run_cli, previous_site, tmp_path):
-    _fails(run_cli, previous_site, tmp_path / "nope", code=2, words=("does not exist", "pass"))
+    _fails(run_cli, previous_site, tmp_path / "nope", code=3, words=("does not exist", "pass"))
 
 
 def test_folder_without_saved_model(run_cli, previous_site, tmp_path):
     folder = tmp_path / "photos"
     folder.mkdir()
     (folder / "cat.jpg").write_bytes(b"\xff\xd8")
-    _fails(run_cli, previous_site, folder, code=2, words=("no SavedModel", "export"))
+    _fails(run_cli, previous_site, folder, code=3, words=("no SavedModel", "export"))
 
 
 @pytest.mark.tensorflow
@@ -56,7 +58,7 @@ def test_truncated_saved_model_pb(run_cli, previous_site, tmp_path, tiny_tf2):
     shutil.copytree(tiny_tf2, broken)
     pb = broken / "saved_model" / "saved_model.pb"
     pb.write_bytes(pb.read_bytes()[: pb.stat().st_size // 3])
-    _fails(run_cli, previous_site, broken, code=2, words=("corrupt or truncated", "again"))
+    _fails(run_cli, previous_site, broken, code=3, words=("corrupt or truncated", "again"))
 
 
 @pytest.mark.parametrize("member", ["../evil.txt", "/etc/evil.txt", "a/../../evil.txt"])
@@ -65,7 +67,7 @@ def test_zip_with_unsafe_paths(run_cli, previous_site, tmp_path, member):
     with zipfile.ZipFile(archive, "w") as zf:
         zf.writestr("export/saved_model/saved_model.pb", b"")
         zf.writestr(member, b"x")
-    _fails(run_cli, previous_site, archive, code=2, words=("unsafe path", "relative"))
+    _fails(run_cli, previous_site, archive, code=3, words=("unsafe path", "relative"))
     assert not (tmp_path / "evil.txt").exists()
 
 
@@ -73,13 +75,13 @@ def test_zip_without_saved_model(run_cli, previous_site, tmp_path):
     archive = tmp_path / "model.zip"
     with zipfile.ZipFile(archive, "w") as zf:
         zf.writestr("export/readme.txt", b"hello")
-    _fails(run_cli, previous_site, archive, code=2, words=("no SavedModel",))
+    _fails(run_cli, previous_site, archive, code=3, words=("no SavedModel",))
 
 
 def test_not_a_zip(run_cli, previous_site, tmp_path):
     archive = tmp_path / "model.zip"
     archive.write_bytes(b"not a zip at all")
-    _fails(run_cli, previous_site, archive, code=2, words=("not a readable zip",))
+    _fails(run_cli, previous_site, archive, code=3, words=("not a readable zip",))
 
 
 @pytest.mark.tensorflow
@@ -97,7 +99,7 @@ def test_signature_without_detection_outputs(run_cli, previous_site, tmp_path):
         run_cli,
         previous_site,
         tmp_path / "clf",
-        code=2,
+        code=3,
         words=("no recognisable detection outputs",),
     )
     assert "logits" in line
@@ -122,7 +124,7 @@ def test_ops_tfjs_cannot_run(run_cli, previous_site, tmp_path):
     module = Odd()
     tf.saved_model.save(module, str(tmp_path / "odd"), signatures={"serving_default": module.serve})
     _fails(
-        run_cli, previous_site, tmp_path / "odd", code=4, words=("cannot run", "MatrixDeterminant")
+        run_cli, previous_site, tmp_path / "odd", code=5, words=("cannot run", "MatrixDeterminant")
     )
 
 
@@ -136,7 +138,7 @@ def test_malformed_label_file(run_cli, previous_site, tmp_path, tiny_tf2):
         tiny_tf2,
         "--labels",
         labels,
-        code=3,
+        code=4,
         words=("not a valid label map",),
     )
 
@@ -145,7 +147,7 @@ def test_malformed_label_file(run_cli, previous_site, tmp_path, tiny_tf2):
 def test_label_ids_beyond_model_classes(run_cli, previous_site, tmp_path, tiny_tf2):
     labels = tmp_path / "labels.json"
     labels.write_text(json.dumps({"1": "kangaroo", "2": "stop", "5": "emu"}))
-    line = _fails(run_cli, previous_site, tiny_tf2, "--labels", labels, code=3, words=("[5]",))
+    line = _fails(run_cli, previous_site, tiny_tf2, "--labels", labels, code=4, words=("[5]",))
     assert "2 classes" in line
 
 
@@ -153,7 +155,7 @@ def test_out_not_made_by_sitegen(run_cli, tmp_path):
     out = tmp_path / "my-documents"
     out.mkdir()
     (out / "thesis.tex").write_text("precious")
-    line = _fails(run_cli, out, tmp_path / "missing-model", code=5, words=("--force",))
+    line = _fails(run_cli, out, tmp_path / "missing-model", code=6, words=("--force",))
     assert "not made by sitegen" in line
 
 
@@ -161,7 +163,7 @@ def test_out_is_a_file(run_cli, tmp_path):
     out = tmp_path / "dist"
     out.write_text("a file")
     result = run_cli("build", tmp_path, "--out", out)
-    assert result.code == 5 and "is a file" in result.error_line
+    assert result.code == 6 and "is a file" in result.error_line
     assert out.read_text() == "a file"
 
 
@@ -169,7 +171,7 @@ def test_unwritable_out(run_cli, tmp_path):
     blocker = tmp_path / "blocker"
     blocker.write_text("a file where a folder should be")
     result = run_cli("build", tmp_path, "--out", blocker / "dist")
-    assert result.code == 5 and "cannot write" in result.error_line
+    assert result.code == 6 and "cannot write" in result.error_line
 
 
 def _tfjs_model(folder: Path) -> Path:
@@ -188,13 +190,13 @@ def _tfjs_model(folder: Path) -> Path:
 def test_tfjs_model_missing_shard(run_cli, previous_site, tmp_path):
     model_json = _tfjs_model(tmp_path / "js")
     (model_json.parent / "group1-shard1of1.bin").unlink()
-    _fails(run_cli, previous_site, model_json, code=2, words=("group1-shard1of1.bin", "missing"))
+    _fails(run_cli, previous_site, model_json, code=3, words=("group1-shard1of1.bin", "missing"))
 
 
 def test_tfjs_model_wrong_sized_shard(run_cli, previous_site, tmp_path):
     model_json = _tfjs_model(tmp_path / "js")
     (model_json.parent / "group1-shard1of1.bin").write_bytes(bytes(60))
-    _fails(run_cli, previous_site, model_json, code=2, words=("truncated", "60 bytes", "64"))
+    _fails(run_cli, previous_site, model_json, code=3, words=("truncated", "60 bytes", "64"))
 
 
 def test_bad_options_are_usage_errors(run_cli, tmp_path):
@@ -202,3 +204,34 @@ def test_bad_options_are_usage_errors(run_cli, tmp_path):
     assert result.code == 2 and "outside 0..1" in result.err
     result = run_cli("build", tmp_path, "--shard-size", "lots")
     assert result.code == 2 and "not a size" in result.err
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (("--quantize", "int4"), ("--quantize", "int4", "float16")),
+        (("--postprocess", "nms"), ("--postprocess", "nms", "graph")),
+        (("--max-detections", "0"), ("--max-detections",)),
+        (("--no-such-option",), ("--no-such-option",)),
+    ],
+)
+def test_usage_errors_are_one_line_with_the_usage_code(run_cli, tmp_path, args, words):
+    out = tmp_path / "dist"
+    result = run_cli("build", tmp_path, "--out", out, *args)
+    assert result.code == USAGE_EXIT_CODE
+    assert result.err.strip() == result.error_line, result.err
+    assert all(word in result.error_line for word in words), result.error_line
+    assert "sitegen build --help" in result.error_line
+    assert not out.exists()
+
+
+def test_no_error_class_shares_the_usage_code():
+    codes = [cls.exit_code for cls in SitegenError.__subclasses__()]
+    assert USAGE_EXIT_CODE not in codes
+    assert len(set(codes)) == len(codes)
+
+
+def test_readme_lists_every_exit_code():
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    listed = [int(code) for code in re.findall(r"^\| (\d+) \|", readme, flags=re.M)]
+    assert listed == sorted(EXIT_CODES)

@@ -37,7 +37,7 @@ def test_inspect_tf1_export(run_cli, tiny_tf1):
 
 def test_inspect_missing_model(run_cli, tmp_path):
     result = run_cli("inspect", tmp_path / "nope")
-    assert result.code == 2 and "does not exist" in result.error_line
+    assert result.code == 3 and "does not exist" in result.error_line
 
 
 @pytest.mark.tensorflow

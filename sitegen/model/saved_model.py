@@ -1,0 +1,69 @@
+"""The SavedModel stage: read the serving signature, convert the chosen cut to a TF.js graph model
+and, where the page can use one, to a ``.tflite`` for LiteRT.js.
+
+Needs TensorFlow; imported only by commands that convert.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sitegen.contract import MODEL_FOLDER, ModelSpec, roles_for
+from sitegen.model import ConvertOptions, convert_tfjs, convert_tflite, signature
+from sitegen.model.pipeline_config import PipelineSettings
+from sitegen.model.tfjs import TFJS_MODEL_FILE, read_tfjs_model
+from sitegen.progress import note, stage
+
+
+def saved_model_into(
+    folder: Path, saved_model_dir: Path, pipeline: PipelineSettings, options: ConvertOptions
+) -> ModelSpec:
+    with stage(f"Loading the SavedModel {saved_model_dir}"):
+        convert_tfjs.import_converter()
+        info = signature.load_signature(saved_model_dir)
+    mode = signature.choose_postprocess(
+        options.postprocess, info.has_raw_outputs, info.has_graph_outputs
+    )
+    roles = roles_for(mode)
+    for role in roles:
+        note(f"  {role:<10} = {info.roles[role].key} ({info.roles[role].reason})")
+    with stage(f"Converting to TF.js ({mode} outputs, quantization {options.quantize})"):
+        converted = convert_tfjs.convert(
+            info, roles, folder, quantize=options.quantize, shard_bytes=options.shard_bytes
+        )
+    model = read_tfjs_model(folder / TFJS_MODEL_FILE)
+    input_size = pipeline.input_size or signature.fixed_size(info.input.shape)
+    litert = _tflite_into(folder, info, mode, input_size, options)
+    return ModelSpec(
+        input_name=converted.input_name,
+        input_dtype="int32" if info.input.dtype == "uint8" else "float32",
+        input_size=input_size,
+        outputs=converted.outputs,
+        postprocess=mode,
+        num_classes=info.num_classes_from_raw or pipeline.num_classes or 0,
+        nms=pipeline.nms,
+        files=model.site_files(),
+        litert=litert.spec,
+        litert_missing=litert.reason if litert.spec is None else "",
+    )
+
+
+def _tflite_into(
+    folder: Path, info, mode: str, input_size, options: ConvertOptions
+) -> convert_tflite.LitertOutcome:
+    reason = convert_tflite.why_not(mode, input_size)
+    if reason is not None:
+        note(f"  LiteRT.js  = not carried: {reason}")
+        return convert_tflite.LitertOutcome(None, reason)
+    with stage("Converting the same cut to .tflite for LiteRT.js"):
+        outcome = convert_tflite.convert_tflite(
+            info,
+            input_size,
+            folder,
+            quantize=options.quantize,
+            part_bytes=options.shard_bytes,
+            prefix=MODEL_FOLDER,
+        )
+    carried = "carried" if outcome.spec else "not carried"
+    note(f"  LiteRT.js  = {carried}: {outcome.reason}")
+    return outcome
