@@ -55,10 +55,11 @@ class BuildResult:
     config: SiteConfig
     model_bytes: int
     files: int
+    set_aside: Path | None = None  # where a foreign --out folder's contents went (--force)
 
 
 def build(options: BuildOptions) -> BuildResult:
-    write.check_output(options.out, force=options.force)
+    write.check_output(options.out, force=options.force, model=options.model)
     runtime_dir()  # fail before a long conversion, not after it
     litert_runtime_dir()
     with tempfile.TemporaryDirectory(prefix="sitegen-") as workdir:
@@ -75,11 +76,13 @@ def build(options: BuildOptions) -> BuildResult:
                 config = _verify(staging, source, config, options)
             count = sum(1 for p in staging.rglob("*") if p.is_file())
             model_bytes = sum(size for _, size in spec.files)
-            write.publish(staging, options.out)
+            set_aside = write.publish(staging, options.out)
         except BaseException:
             write.discard(staging)
             raise
-    return BuildResult(options.out, config, model_bytes, count)
+    if set_aside is not None:
+        note(f"The previous contents of {options.out} (not made by sitegen) are now in {set_aside}")
+    return BuildResult(options.out, config, model_bytes, count, set_aside)
 
 
 def _write_generated(staging: Path, config: SiteConfig) -> None:

@@ -125,6 +125,7 @@ def test_force_replaces_a_foreign_folder(run_cli, tmp_path, tiny_tf2):
     (out / "old.txt").write_text("x")
     assert run_cli("build", tiny_tf2, "--out", out, "--force").code == 0
     assert not (out / "old.txt").exists()
+    assert (tmp_path / "dist.previous-1" / "old.txt").read_text() == "x"  # moved aside, not lost
 
 
 @pytest.mark.tensorflow
