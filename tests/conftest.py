@@ -63,6 +63,15 @@ def tiny_tf1(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def tiny_tf1_unknown_shapes(tmp_path_factory) -> Path:
+    """A TF1-style export whose outputs have no static shape (as frozen-graph SavedModels)."""
+    from tests.helpers import tiny_models
+
+    folder = tmp_path_factory.mktemp("tiny-tf1-unknown")
+    return tiny_models.build_tf1_style(folder, unknown_shapes=True)
+
+
+@pytest.fixture(scope="session")
 def tiny_graph_only(tmp_path_factory) -> Path:
     """An export without raw_* outputs: the page must use the in-graph post-processing."""
     from tests.helpers import tiny_models

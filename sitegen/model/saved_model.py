@@ -13,6 +13,18 @@ from sitegen.model import ConvertOptions, convert_tfjs, convert_tflite, signatur
 from sitegen.model.pipeline_config import PipelineSettings
 from sitegen.model.tfjs import TFJS_MODEL_FILE, read_tfjs_model
 from sitegen.progress import note, stage
+from sitegen.resources import verify_image
+
+
+def sample_pixels(size: tuple[int, int] | None):
+    """The verification scene as HxWx3 uint8, at the model's input size when it has one."""
+    import numpy as np
+    from PIL import Image
+
+    image = Image.open(verify_image()).convert("RGB")
+    if size is not None:
+        image = image.resize((size[1], size[0]), Image.BILINEAR)
+    return np.asarray(image, np.uint8)
 
 
 def saved_model_into(
@@ -25,6 +37,7 @@ def saved_model_into(
         options.postprocess, info.has_raw_outputs, info.has_graph_outputs
     )
     roles = roles_for(mode)
+    info = signature.establish_shapes(info, roles, sample_pixels(pipeline.input_size))
     for role in roles:
         note(f"  {role:<10} = {info.roles[role].key} ({info.roles[role].reason})")
     with stage(f"Converting to TF.js ({mode} outputs, quantization {options.quantize})"):

@@ -7,6 +7,7 @@ Needs TensorFlow; the CLI imports this module only for commands that convert.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,8 @@ _ROLE_RULES: dict[str, tuple[tuple[str, ...], str, tuple[str, ...], int, int | N
 class TensorInfo:
     key: str  # name in the signature
     dtype: str
-    shape: tuple[int | None, ...]
+    shape: tuple[int | None, ...]  # () when the rank is unknown too (see rank_known)
+    rank_known: bool = True
 
 
 @dataclass(frozen=True)
@@ -59,8 +61,8 @@ class SignatureInfo:
     def num_classes_from_raw(self) -> int | None:
         if "raw_scores" not in self.roles:
             return None
-        last = self.outputs[self.roles["raw_scores"].key].shape[-1]
-        return last - 1 if last else None
+        shape = self.outputs[self.roles["raw_scores"].key].shape
+        return shape[-1] - 1 if shape and shape[-1] else None
 
 
 def load_signature(saved_model_dir: Path, signature_key: str | None = None) -> SignatureInfo:
@@ -112,6 +114,13 @@ def map_roles(outputs: dict[str, TensorInfo]) -> dict[str, RoleMatch]:
     for role, (exact, part, excluded, rank, last_dim) in _ROLE_RULES.items():
         candidates = [k for k in outputs if k.split(":")[0] in exact and k not in taken]
         reason = "signature name"
+        unknown = [k for k in candidates if _unknown_shape_fits(outputs[k])]
+        if len(candidates) == 1 and unknown:
+            # Frozen-graph exports often lose static shapes; the exact name decides, and the
+            # shape is checked by running the model once (establish_shapes).
+            roles[role] = RoleMatch(unknown[0], f"{reason}; shape unknown until the model runs")
+            taken.add(unknown[0])
+            continue
         if not candidates:
             candidates = [
                 k
@@ -152,6 +161,44 @@ def fixed_size(shape: tuple) -> tuple[int, int] | None:
     return None
 
 
+def _unknown_shape_fits(info: TensorInfo) -> bool:
+    return info.dtype.startswith("float") and not info.rank_known
+
+
+# role -> the shape each output must have for one image (None: any size; "classes+1": raw scores).
+_EXPECTED_RANK = {role: rule[3] for role, rule in _ROLE_RULES.items()}
+
+
+def establish_shapes(info: SignatureInfo, roles: tuple[str, ...], image) -> SignatureInfo:
+    """Run the model once on ``image`` (HxWx3 uint8) when an output chosen for ``roles`` has no
+    static shape, and check what it returns; the outputs then carry the shapes seen."""
+    keys = {role: info.roles[role].key for role in roles}
+    if all(info.outputs[key].rank_known for key in keys.values()):
+        return info
+    import tensorflow as tf
+
+    pixels = tf.constant(image[None], tf.uint8 if info.input.dtype == "uint8" else tf.float32)
+    returned = info.function(**{info.input.key: pixels})
+    outputs = dict(info.outputs)
+    for role, key in keys.items():
+        shape = tuple(returned[key].shape.as_list())
+        _check_returned(role, key, shape)
+        outputs[key] = TensorInfo(key, returned[key].dtype.name, shape)
+    return dataclasses.replace(info, outputs=outputs)
+
+
+def _check_returned(role: str, key: str, shape: tuple[int, ...]) -> None:
+    last = _ROLE_RULES[role][4]
+    rank = _EXPECTED_RANK[role]
+    fits = len(shape) == rank and shape[0] == 1 and (last is None or shape[-1] == last)
+    if not fits:
+        wanted = {1: "[1]", 2: "[1, N]", 3: "[1, N, 4]" if last == 4 else "[1, N, classes + 1]"}
+        raise ModelError(
+            f"output {key} returned shape {list(shape)} for a sample image, but as the model's "
+            f"{role} it must be {wanted[rank]}; export the model with the OD API exporter"
+        )
+
+
 def _shape_fits(info: TensorInfo, rank: int, last_dim: int | None) -> bool:
     if not info.dtype.startswith("float"):
         return False
@@ -161,8 +208,9 @@ def _shape_fits(info: TensorInfo, rank: int, last_dim: int | None) -> bool:
 
 
 def _info(name: str, spec: Any) -> TensorInfo:
-    shape = tuple(spec.shape.as_list()) if spec.shape.rank is not None else ()
-    return TensorInfo(name, spec.dtype.name, shape)
+    if spec.shape.rank is None:
+        return TensorInfo(name, spec.dtype.name, (), rank_known=False)
+    return TensorInfo(name, spec.dtype.name, tuple(spec.shape.as_list()))
 
 
 def _image_input(saved_model_dir: Path, inputs: dict[str, TensorInfo]) -> TensorInfo:

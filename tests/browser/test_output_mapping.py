@@ -78,6 +78,20 @@ def test_tf1_style_export(run_cli, browser, tmp_path, tiny_tf1, postprocess):
     _check(run_cli, browser, tmp_path, tiny_tf1, tiny_tf1 / "saved_model", postprocess=postprocess)
 
 
+@pytest.mark.parametrize("postprocess", ["raw", "graph"])
+def test_tf1_export_with_unknown_output_shapes(
+    run_cli, browser, tmp_path, tiny_tf1_unknown_shapes, postprocess
+):
+    """Canonical names decide when the signature has no shapes; the build checks them by running
+    the model once."""
+    model = tiny_tf1_unknown_shapes
+    config = _check(
+        run_cli, browser, tmp_path, model, model / "saved_model", postprocess=postprocess
+    )
+    assert config["model"]["postprocess"] == postprocess
+    assert config["model"]["numClasses"] == 2
+
+
 def test_zipped_export(run_cli, browser, tmp_path, tiny_tf2):
     archive = tmp_path / "model.zip"
     with zipfile.ZipFile(archive, "w") as zf:

@@ -139,9 +139,11 @@ def build_tf2_od_api(folder: Path, *, seed: int = 0, raw_outputs: bool = True) -
     return folder
 
 
-def build_tf1_style(folder: Path, *, seed: int = 0) -> Path:
+def build_tf1_style(folder: Path, *, seed: int = 0, unknown_shapes: bool = False) -> Path:
     """A TF1-style export: graph-mode SavedModel whose input is `image_tensor` and whose outputs
-    are graph tensors named detection_boxes:0 etc., as the TF1 OD API exporter writes them."""
+    are graph tensors named detection_boxes:0 etc., as the TF1 OD API exporter writes them.
+    ``unknown_shapes`` hides the static shapes of the four detection outputs, as frozen-graph
+    SavedModels do (their post-processing loops lose them)."""
     import tensorflow as tf
 
     v1 = tf.compat.v1
@@ -151,9 +153,10 @@ def build_tf1_style(folder: Path, *, seed: int = 0) -> Path:
         weights = {k: v1.Variable(v, name=k) for k, v in _weights(seed).items()}
         boxes, scores = _raw_outputs(tf, image, weights)
         post = _postprocess(tf, boxes, scores)
+        if unknown_shapes:
+            post = {k: v1.placeholder_with_default(v, shape=None) for k, v in post.items()}
+        post["raw_detection_boxes"], post["raw_detection_scores"] = boxes, scores
         named = {key: tf.identity(value, name=key) for key, value in post.items()}
-        named["raw_detection_boxes"] = tf.identity(boxes, name="raw_detection_boxes")
-        named["raw_detection_scores"] = tf.identity(scores, name="raw_detection_scores")
         with v1.Session(graph=graph) as session:
             session.run(v1.global_variables_initializer())
             builder = v1.saved_model.Builder(str(folder / "saved_model"))

@@ -235,3 +235,40 @@ def test_readme_lists_every_exit_code():
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
     listed = [int(code) for code in re.findall(r"^\| (\d+) \|", readme, flags=re.M)]
     assert listed == sorted(EXIT_CODES)
+
+
+def _tf1_model_returning(folder: Path, boxes_shape: tuple[int, ...]) -> Path:
+    """A TF1-style SavedModel with canonical output names, no static shapes, and boxes of
+    ``boxes_shape``."""
+    import tensorflow as tf
+
+    v1 = tf.compat.v1
+    graph = tf.Graph()
+    with graph.as_default():
+        image = v1.placeholder(tf.uint8, [1, None, None, 3], name="image_tensor")
+        seen = tf.cast(tf.reduce_mean(tf.cast(image, tf.float32)) * 0.0, tf.float32)
+        values = {
+            "detection_boxes": tf.zeros(boxes_shape) + seen,
+            "detection_scores": tf.zeros([1, 3]) + seen,
+            "detection_classes": tf.ones([1, 3]),
+            "num_detections": tf.constant([3.0]),
+        }
+        outputs = {
+            k: tf.identity(v1.placeholder_with_default(v, shape=None), name=k)
+            for k, v in values.items()
+        }
+        with v1.Session(graph=graph) as session:
+            builder = v1.saved_model.Builder(str(folder / "saved_model"))
+            signature = v1.saved_model.predict_signature_def({"inputs": image}, outputs)
+            builder.add_meta_graph_and_variables(
+                session, ["serve"], signature_def_map={"serving_default": signature}
+            )
+            builder.save()
+    return folder
+
+
+@pytest.mark.tensorflow
+def test_unknown_shape_output_that_returns_the_wrong_shape(run_cli, previous_site, tmp_path):
+    model = _tf1_model_returning(tmp_path / "odd-boxes", (1, 3, 5))
+    line = _fails(run_cli, previous_site, model, code=3, words=("detection_boxes", "[1, 3, 5]"))
+    assert "[1, N, 4]" in line
