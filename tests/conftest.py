@@ -72,6 +72,14 @@ def tiny_tf1_unknown_shapes(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def tiny_tf1_frozen(tmp_path_factory) -> Path:
+    """A folder with frozen_inference_graph.pb (tiny_tf1's graph and weights), labels and config."""
+    from tests.helpers import tiny_models
+
+    return tiny_models.build_tf1_frozen(tmp_path_factory.mktemp("tiny-frozen") / "export")
+
+
+@pytest.fixture(scope="session")
 def tiny_graph_only(tmp_path_factory) -> Path:
     """An export without raw_* outputs: the page must use the in-graph post-processing."""
     from tests.helpers import tiny_models

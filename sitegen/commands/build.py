@@ -20,8 +20,8 @@ from sitegen.contract import (
 )
 from sitegen.model import ConvertOptions, model_into
 from sitegen.model import labels as label_files
-from sitegen.model.pipeline_config import read_pipeline_config
-from sitegen.model.source import ModelSource, locate
+from sitegen.model.pipeline_config import PipelineSettings, read_pipeline_config
+from sitegen.model.source import ModelSource, errors_in_user_terms, locate
 from sitegen.model.tfjs import TFJS_MODEL_FILE, read_tfjs_model, record_metadata, recorded_model
 from sitegen.progress import note, stage
 from sitegen.resources import litert_runtime_dir, runtime_dir
@@ -67,15 +67,10 @@ def build(options: BuildOptions) -> BuildResult:
         pipeline = read_pipeline_config(source.pipeline_config)
         staging = write.staging_folder(options.out)
         try:
-            spec = model_into(staging / MODEL_FOLDER, source, pipeline, options.conversion)
-            config = _site_config(options, source, spec)
-            with stage("Rendering the page"):
-                _write_generated(staging, config)
-                write.copy_static(staging, litert=spec.litert is not None)
-            if options.verify:
-                config = _verify(staging, source, config, options)
+            with errors_in_user_terms(source):
+                config = _site_into(staging, source, pipeline, options)
             count = sum(1 for p in staging.rglob("*") if p.is_file())
-            model_bytes = sum(size for _, size in spec.files)
+            model_bytes = sum(size for _, size in config.model.files)
             set_aside = write.publish(staging, options.out)
         except BaseException:
             write.discard(staging)
@@ -83,6 +78,19 @@ def build(options: BuildOptions) -> BuildResult:
     if set_aside is not None:
         note(f"The previous contents of {options.out} (not made by sitegen) are now in {set_aside}")
     return BuildResult(options.out, config, model_bytes, count, set_aside)
+
+
+def _site_into(
+    staging: Path, source: ModelSource, pipeline: PipelineSettings, options: BuildOptions
+) -> SiteConfig:
+    spec = model_into(staging / MODEL_FOLDER, source, pipeline, options.conversion)
+    config = _site_config(options, source, spec)
+    with stage("Rendering the page"):
+        _write_generated(staging, config)
+        write.copy_static(staging, litert=spec.litert is not None)
+    if options.verify:
+        config = _verify(staging, source, config, options)
+    return config
 
 
 def _write_generated(staging: Path, config: SiteConfig) -> None:

@@ -9,8 +9,8 @@ from sitegen.contract import GRAPH_ROLES, RAW_ROLES, roles_for
 from sitegen.model import Quantize
 from sitegen.model import labels as label_files
 from sitegen.model.pipeline_config import read_pipeline_config
-from sitegen.model.source import locate
-from sitegen.model.tfjs import read_tfjs_model
+from sitegen.model.source import ModelSource, errors_in_user_terms, locate
+from sitegen.model.tfjs import read_tfjs_model, recorded_model
 
 _BYTES_PER_WEIGHT = {Quantize.none: 4, Quantize.float16: 2, Quantize.uint8: 1}
 
@@ -18,34 +18,41 @@ _BYTES_PER_WEIGHT = {Quantize.none: 4, Quantize.float16: 2, Quantize.uint8: 1}
 def inspect_model(model: Path) -> str:
     with tempfile.TemporaryDirectory(prefix="sitegen-") as workdir:
         source = locate(model, Path(workdir))
-        lines = [f"Model: {source.description} ({source.kind.replace('_', ' ')} at {source.path})"]
-        pipeline = read_pipeline_config(source.pipeline_config)
-        if source.kind == "tfjs":
-            tfjs = read_tfjs_model(source.path)
-            lines.append(f"Weights: {tfjs.weight_bytes / 1e6:.2f} MB in {len(tfjs.shards)} files")
-            lines.append(f"Ops: {', '.join(sorted(tfjs.op_names))}")
-            lines.append(
-                "Runtimes: TF.js only (build from the SavedModel to add a LiteRT.js .tflite)"
-            )
-        else:
-            lines.extend(_saved_model_lines(source.path, pipeline.input_size))
-        nms = pipeline.nms
-        lines.append(
-            f"Post-processing settings ({nms.source}): score > {nms.score_threshold:g}, "
-            f"IoU {nms.iou_threshold:g}, {nms.max_per_class} per class, {nms.max_total} in all"
-            + (", class-agnostic" if nms.class_agnostic else "")
-        )
-        if pipeline.input_size:
-            lines.append(
-                f"Input size (fixed_shape_resizer): {pipeline.input_size[0]}x{pipeline.input_size[1]}"
-            )
-        if source.labels:
-            labels = label_files.read_labels(source.labels)
-            shown = ", ".join(f"{i}: {n}" for i, n in sorted(labels.items())[:20])
-            lines.append(f"Labels from {source.labels}: {shown}")
-        else:
-            lines.append("Labels: none found (pass --labels to build)")
-    return "\n".join(lines)
+        with errors_in_user_terms(source):
+            return "\n".join(_describe(source))
+
+
+def _describe(source: ModelSource) -> list[str]:
+    lines = [f"Model: {source.description} ({source.what} at {source.shown(source.path)})"]
+    pipeline = read_pipeline_config(source.pipeline_config)
+    recorded = None
+    if source.kind == "tfjs":
+        tfjs = read_tfjs_model(source.path)
+        recorded = recorded_model(tfjs)
+        lines.append(f"Weights: {tfjs.weight_bytes / 1e6:.2f} MB in {len(tfjs.shards)} files")
+        lines.append(f"Ops: {', '.join(sorted(tfjs.op_names))}")
+        lines.append("Runtimes: TF.js only (build from the SavedModel to add a LiteRT.js .tflite)")
+    else:
+        lines.extend(_saved_model_lines(source.path, pipeline.input_size))
+    nms = pipeline.nms
+    lines.append(
+        f"Post-processing settings ({nms.source}): score > {nms.score_threshold:g}, "
+        f"IoU {nms.iou_threshold:g}, {nms.max_per_class} per class, {nms.max_total} in all"
+        + (", class-agnostic" if nms.class_agnostic else "")
+    )
+    if pipeline.input_size:
+        height, width = pipeline.input_size
+        lines.append(f"Input size (fixed_shape_resizer): {height}x{width}")
+    labels, path, _ = label_files.choose_labels(
+        None, source.labels, recorded.labels if recorded else {}
+    )
+    if labels:
+        shown = ", ".join(f"{i}: {n}" for i, n in sorted(labels.items())[:20])
+        where = source.shown(path) if path else "the model.json sitegen recorded"
+        lines.append(f"Labels from {where}: {shown}")
+    else:
+        lines.append("Labels: none found (pass --labels to build)")
+    return lines
 
 
 def _saved_model_lines(saved_model_dir: Path, input_size: tuple[int, int] | None) -> list[str]:

@@ -44,10 +44,11 @@ def model_into(
     folder: Path, source: ModelSource, pipeline: PipelineSettings, options: ConvertOptions
 ) -> ModelSpec:
     """Put the model into the site's ``folder`` and say how the page runs it."""
+    shown = f"{source.what} {source.shown(source.path)}"
     if source.kind == "tfjs":
         from sitegen.model.tfjs import tfjs_model_into
 
-        return tfjs_model_into(folder, source.path, pipeline, options.postprocess)
+        return tfjs_model_into(folder, source.path, pipeline, options.postprocess, shown=shown)
     from sitegen.model.saved_model import saved_model_into
 
-    return saved_model_into(folder, source.path, pipeline, options)
+    return saved_model_into(folder, source.path, pipeline, options, shown=shown)

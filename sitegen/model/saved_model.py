@@ -28,9 +28,14 @@ def sample_pixels(size: tuple[int, int] | None):
 
 
 def saved_model_into(
-    folder: Path, saved_model_dir: Path, pipeline: PipelineSettings, options: ConvertOptions
+    folder: Path,
+    saved_model_dir: Path,
+    pipeline: PipelineSettings,
+    options: ConvertOptions,
+    *,
+    shown: str = "",
 ) -> ModelSpec:
-    with stage(f"Loading the SavedModel {saved_model_dir}"):
+    with stage(f"Loading the {shown or f'SavedModel {saved_model_dir}'}"):
         convert_tfjs.import_converter()
         info = signature.load_signature(saved_model_dir)
     mode = signature.choose_postprocess(

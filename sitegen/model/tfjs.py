@@ -110,11 +110,11 @@ _NO_TFLITE_FROM_TFJS = (
 
 
 def tfjs_model_into(
-    folder: Path, model_json: Path, pipeline: PipelineSettings, postprocess: str
+    folder: Path, model_json: Path, pipeline: PipelineSettings, postprocess: str, *, shown: str = ""
 ) -> ModelSpec:
     """Check the TF.js model at ``model_json``, copy it into ``folder`` and say how the page runs
     it: from what sitegen recorded in it, or else from its signature's output names."""
-    with stage(f"Checking the TF.js model {model_json}"):
+    with stage(f"Checking the {shown or f'TF.js model {model_json}'}"):
         model = read_tfjs_model(model_json)
     recorded = recorded_model(model)
     if recorded:

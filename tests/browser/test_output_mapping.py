@@ -7,6 +7,7 @@ post-processing would all move boxes or scores far beyond the tolerance.
 from __future__ import annotations
 
 import json
+import tarfile
 import zipfile
 from pathlib import Path
 
@@ -90,6 +91,23 @@ def test_tf1_export_with_unknown_output_shapes(
     )
     assert config["model"]["postprocess"] == postprocess
     assert config["model"]["numClasses"] == 2
+
+
+@pytest.mark.parametrize("given", ["file", "folder", "tar.gz"])
+def test_tf1_frozen_graph(run_cli, browser, tmp_path, tiny_tf1_frozen, tiny_tf1, given):
+    """frozen_inference_graph.pb as a file, in its folder, or as the model zoo's .tar.gz; TensorFlow
+    runs tiny_tf1's SavedModel, which holds the same graph and weights, as the reference."""
+    if given == "file":
+        model = tiny_tf1_frozen / "frozen_inference_graph.pb"
+    elif given == "folder":
+        model = tiny_tf1_frozen
+    else:
+        model = tmp_path / "ssd_tiny_coco_2018_01_28.tar.gz"
+        with tarfile.open(model, "w:gz") as archive:
+            archive.add(tiny_tf1_frozen, arcname="ssd_tiny_coco_2018_01_28")
+    config = _check(run_cli, browser, tmp_path, model, tiny_tf1 / "saved_model")
+    assert config["model"]["postprocess"] == "graph"
+    assert config["title"] == "Kangaroo, stop detector"  # the label map beside the graph
 
 
 def test_zipped_export(run_cli, browser, tmp_path, tiny_tf2):

@@ -170,3 +170,31 @@ def build_tf1_style(folder: Path, *, seed: int = 0, unknown_shapes: bool = False
     (folder / "labelmap.pbtxt").write_text(LABELMAP)
     (folder / "pipeline.config").write_text(PIPELINE_CONFIG)
     return folder
+
+
+def build_tf1_frozen(folder: Path, *, seed: int = 0) -> Path:
+    """A TF1 model-zoo style folder: ``frozen_inference_graph.pb`` (the graph of
+    ``build_tf1_style`` with the same weights, variables folded into constants) with its label map
+    and pipeline.config, and no SavedModel."""
+    import tensorflow as tf
+
+    v1 = tf.compat.v1
+    graph = tf.Graph()
+    with graph.as_default():
+        image = v1.placeholder(tf.uint8, [1, None, None, 3], name="image_tensor")
+        weights = {k: v1.Variable(v, name=k) for k, v in _weights(seed).items()}
+        boxes, scores = _raw_outputs(tf, image, weights)
+        for key, value in _postprocess(tf, boxes, scores).items():
+            tf.identity(value, name=key)
+        with v1.Session(graph=graph) as session:
+            session.run(v1.global_variables_initializer())
+            frozen = v1.graph_util.convert_variables_to_constants(
+                session,
+                graph.as_graph_def(),
+                ["detection_boxes", "detection_scores", "detection_classes", "num_detections"],
+            )
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "frozen_inference_graph.pb").write_bytes(frozen.SerializeToString())
+    (folder / "labelmap.pbtxt").write_text(LABELMAP)
+    (folder / "pipeline.config").write_text(PIPELINE_CONFIG)
+    return folder

@@ -272,3 +272,81 @@ def test_unknown_shape_output_that_returns_the_wrong_shape(run_cli, previous_sit
     model = _tf1_model_returning(tmp_path / "odd-boxes", (1, 3, 5))
     line = _fails(run_cli, previous_site, model, code=3, words=("detection_boxes", "[1, 3, 5]"))
     assert "[1, N, 4]" in line
+
+
+def _tar(archive: Path, add) -> Path:
+    import tarfile
+
+    with tarfile.open(archive, "w:gz") as tf:
+        add(tf)
+    return archive
+
+
+def _tar_member(tf, name: str, data: bytes = b"x", **fields) -> None:
+    import io
+    import tarfile
+
+    info = tarfile.TarInfo(name)
+    info.size = len(data)
+    for key, value in fields.items():
+        setattr(info, key, value)
+    tf.addfile(info, io.BytesIO(data) if info.isfile() else None)
+
+
+@pytest.mark.parametrize("member", ["../escape.pb", "/abs/saved_model.pb"])
+def test_tar_with_unsafe_paths(run_cli, previous_site, tmp_path, member):
+    archive = _tar(tmp_path / "model.tar.gz", lambda tf: _tar_member(tf, member))
+    _fails(run_cli, previous_site, archive, code=3, words=("unsafe path", "relative"))
+    assert not (tmp_path / "escape.pb").exists()
+
+
+def test_tar_with_a_link(run_cli, previous_site, tmp_path):
+    import tarfile
+
+    def add(tf):
+        _tar_member(tf, "export/saved_model/saved_model.pb", type=tarfile.SYMTYPE, linkname="/etc")
+
+    archive = _tar(tmp_path / "model.tgz", add)
+    _fails(run_cli, previous_site, archive, code=3, words=("link", "saved_model.pb", "plain files"))
+
+
+def test_not_a_tar(run_cli, previous_site, tmp_path):
+    archive = tmp_path / "model.tar.gz"
+    archive.write_bytes(b"\x1f\x8b not really gzip")
+    _fails(run_cli, previous_site, archive, code=3, words=("not a readable .tar.gz",))
+
+
+@pytest.mark.tensorflow
+def test_errors_name_the_member_of_the_users_zip(run_cli, previous_site, tmp_path, tiny_tf2):
+    archive = tmp_path / "export.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for path in tiny_tf2.rglob("*"):
+            data = path.read_bytes() if path.is_file() else None
+            if data is not None and path.name == "saved_model.pb":
+                data = data[: len(data) // 3]
+            if data is not None:
+                zf.writestr(str(Path("my-model") / path.relative_to(tiny_tf2)), data)
+    line = _fails(run_cli, previous_site, archive, code=3, words=("corrupt or truncated",))
+    assert f"{archive}:my-model/saved_model/saved_model.pb" in line
+    assert "/tmp/sitegen-" not in line and "unpacked-" not in line
+
+
+@pytest.mark.tensorflow
+def test_frozen_graph_without_detection_outputs(run_cli, previous_site, tmp_path):
+    import tensorflow as tf
+
+    graph = tf.Graph()
+    with graph.as_default():
+        image = tf.compat.v1.placeholder(tf.uint8, [1, None, None, 3], name="image_tensor")
+        tf.identity(tf.cast(image, tf.float32), name="features")
+    pb = tmp_path / "frozen_inference_graph.pb"
+    pb.write_bytes(graph.as_graph_def().SerializeToString())
+    line = _fails(run_cli, previous_site, pb, code=3, words=(str(pb), "detection_boxes", "TF1"))
+    assert "image_tensor" not in line.split("has no")[1]
+
+
+def test_corrupt_frozen_graph(run_cli, previous_site, tmp_path):
+    pytest.importorskip("tensorflow")
+    pb = tmp_path / "frozen_inference_graph.pb"
+    pb.write_bytes(b"\xff\xff\xff not a graph")
+    _fails(run_cli, previous_site, pb, code=3, words=(str(pb), "frozen graph", "again"))
