@@ -80,6 +80,14 @@ def tiny_tf1_frozen(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def tiny_tf1_ssd(tmp_path_factory) -> Path:
+    """A TF1 OD API SSD export (frozen graph, SavedModel, pipeline.config, labels), random weights."""
+    from tests.helpers.tf1_ssd import build_tf1_ssd
+
+    return build_tf1_ssd(tmp_path_factory.mktemp("tiny-tf1-ssd") / "export")
+
+
+@pytest.fixture(scope="session")
 def tiny_graph_only(tmp_path_factory) -> Path:
     """An export without raw_* outputs: the page must use the in-graph post-processing."""
     from tests.helpers import tiny_models

@@ -71,10 +71,18 @@ def _saved_model_lines(saved_model_dir: Path, input_size: tuple[int, int] | None
     for role in (*GRAPH_ROLES, *RAW_ROLES):
         match = info.roles.get(role)
         lines.append(f"  {role:<10} " + (f"{match.key}: {match.reason}" if match else "not found"))
+    size = input_size or signature.fixed_size(info.input.shape)
+    if not info.has_raw_outputs:
+        from sitegen.model import tf1_ssd
+
+        outcome = tf1_ssd.cut_before_nms(info, size)
+        lines.append(f"Raw cut: {'' if outcome.signature else 'none, '}{outcome.reason}")
+        if outcome.signature is not None:
+            info = outcome.signature
+            lines.append(f"  cut input: {info.input.key} float32 {list(info.input.shape)}")
     mode = signature.choose_postprocess("auto", info.has_raw_outputs, info.has_graph_outputs)
     roles = roles_for(mode)
     lines.append(f"Build would use: {mode} post-processing (outputs {', '.join(roles)})")
-    size = input_size or signature.fixed_size(info.input.shape)
     missing_litert = convert_tflite.why_not(mode, size)
     lines.append(
         "Runtimes: TF.js graph model"

@@ -38,6 +38,7 @@ def saved_model_into(
     with stage(f"Loading the {shown or f'SavedModel {saved_model_dir}'}"):
         convert_tfjs.import_converter()
         info = signature.load_signature(saved_model_dir)
+    info = _cut_tf1_ssd(info, pipeline, options)
     mode = signature.choose_postprocess(
         options.postprocess, info.has_raw_outputs, info.has_graph_outputs
     )
@@ -64,6 +65,24 @@ def saved_model_into(
         litert=litert.spec,
         litert_missing=litert.reason if litert.spec is None else "",
     )
+
+
+def _cut_tf1_ssd(
+    info: signature.SignatureInfo, pipeline: PipelineSettings, options: ConvertOptions
+) -> signature.SignatureInfo:
+    """A TF1 SSD export without raw outputs gets them by cutting its graph before the NMS,
+    unless the user asked for the in-graph post-processing."""
+    if info.has_raw_outputs or options.postprocess == "graph":
+        return info
+    from sitegen.model import tf1_ssd
+
+    input_size = pipeline.input_size or signature.fixed_size(info.input.shape)
+    outcome = tf1_ssd.cut_before_nms(info, input_size)
+    if outcome.signature is None:
+        note(f"  raw cut    = none: {outcome.reason}; post-processing stays in the graph")
+        return info
+    note(f"  raw cut    = {outcome.reason}")
+    return outcome.signature
 
 
 def _tflite_into(

@@ -1,0 +1,87 @@
+"""TF1 OD API SSD exports are cut before their post-processor's NMS: the page runs the NMS (and
+LiteRT.js gets a .tflite), and its detections equal TensorFlow's full graph on the same pixels."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tests.helpers.browser import (
+    assert_same_detections,
+    detections_in_page,
+    expected_from_tensorflow,
+)
+
+pytestmark = pytest.mark.tensorflow
+THRESHOLD = 0.05  # random weights: many boxes between 0.05 and 0.7
+
+
+@pytest.fixture(scope="module")
+def ssd_site(tmp_path_factory, tiny_tf1_ssd):
+    """Built from the frozen graph, as the TF1 model zoo hands it out."""
+    from sitegen.commands.build import BuildOptions, build
+
+    out = tmp_path_factory.mktemp("tf1-ssd") / "site"
+    build(BuildOptions(model=tiny_tf1_ssd / "frozen_inference_graph.pb", out=out))
+    return out
+
+
+def _scene(path: Path) -> Path:
+    rng = np.random.default_rng(21)
+    Image.fromarray(rng.integers(0, 255, (30, 40, 3), dtype=np.uint8)).resize(
+        (320, 240), Image.BILINEAR
+    ).save(path)
+    return path
+
+
+def test_frozen_tf1_ssd_is_cut_before_the_nms(ssd_site):
+    model = json.loads((ssd_site / "config.json").read_text())["model"]
+    assert model["postprocess"] == "raw"
+    assert model["input"] == {"name": "resized_image", "dtype": "float32", "size": [96, 96]}
+    assert model["litert"] is not None and model["numClasses"] == 2
+    manifest = json.loads((ssd_site / "model" / "model.json").read_text())
+    ops = {node["op"] for node in manifest["modelTopology"]["node"]}
+    assert not ops & {"Enter", "Exit", "Merge", "Switch", "LoopCond", "NonMaxSuppressionV5"}, ops
+
+
+@pytest.mark.parametrize("backend", ["litert-wasm", "wasm"])
+def test_tf1_ssd_page_matches_the_full_tensorflow_graph(
+    browser, tmp_path, ssd_site, tiny_tf1_ssd, backend
+):
+    events = detections_in_page(
+        browser,
+        ssd_site,
+        _scene(tmp_path / "scene.png"),
+        f"backend={backend}&threshold={THRESHOLD}",
+    )
+    event = events[-1]
+    assert event["detail"]["backend"] == backend
+    assert (event["input"]["width"], event["input"]["height"]) == (96, 96)
+    expected = expected_from_tensorflow(tiny_tf1_ssd / "saved_model", event, THRESHOLD, 20)
+    assert len(expected) >= 5
+    assert_same_detections(event["detail"]["detections"], expected, box_tol=1e-3, score_tol=1e-4)
+
+
+def test_tf1_ssd_saved_model_is_cut_too(run_cli, tmp_path, tiny_tf1_ssd):
+    site = tmp_path / "site"
+    result = run_cli("build", tiny_tf1_ssd, "--out", site)
+    assert result.code == 0, result.err
+    assert "raw cut    = cut before the TF1 post-processor's NMS" in result.err
+    assert json.loads((site / "config.json").read_text())["model"]["postprocess"] == "raw"
+    inspected = run_cli("inspect", tiny_tf1_ssd)
+    assert "Raw cut: cut before the TF1 post-processor's NMS" in inspected.out
+    assert "Build would use: raw post-processing" in inspected.out
+
+
+def test_graph_that_does_not_match_keeps_in_graph_post_processing(
+    run_cli, tmp_path, tiny_tf1_frozen
+):
+    result = run_cli("build", tiny_tf1_frozen, "--out", tmp_path / "site")
+    assert result.code == 0, result.err
+    assert "raw cut    = none: not a TF1 OD API SSD graph" in result.err
+    inspected = run_cli("inspect", tiny_tf1_frozen)
+    assert "Raw cut: none, not a TF1 OD API SSD graph" in inspected.out
