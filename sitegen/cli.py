@@ -29,7 +29,8 @@ app = typer.Typer(
 ModelArg = Annotated[
     Path,
     typer.Argument(
-        help="SavedModel folder, OD API export folder, a .zip of either, or a TF.js model.json",
+        help="OD API export folder, SavedModel, frozen_inference_graph.pb, a .zip/.tar.gz of one, "
+        "or a TF.js model.json",
         show_default=False,
     ),
 ]

@@ -92,8 +92,12 @@ export class BackendLauncher {
 
   /** Starts the model downloads the first backends will need, before their runtimes load. */
   prefetch(name) {
-    if (LITERT_BACKENDS.includes(name)) this.tflite();
-    else this.artifacts();
+    // A site without a .tflite cannot start LiteRT (start() says so); nothing to fetch for it.
+    if (LITERT_BACKENDS.includes(name)) {
+      if (this.config.model.litert) this.tflite();
+    } else {
+      this.artifacts();
+    }
   }
 
   artifacts() {
