@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import sys
+from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
@@ -14,6 +15,7 @@ import typer
 from sitegen.contract import DEFAULT_MAX_DETECTIONS, DEFAULT_THRESHOLD
 from sitegen.errors import USAGE_EXIT_CODE, SitegenError
 from sitegen.model import PostprocessChoice, Quantize
+from sitegen.publish import Target
 
 # Click's exception base (Typer re-exports its subclasses but not the base; newer Typer versions
 # vendor Click, so it is found through BadParameter rather than imported from ``click``).
@@ -134,6 +136,15 @@ def inspect(
         typer.echo(verification_table(model))
 
 
+class ServeAs(str, Enum):
+    """Which host's behaviour ``serve --as`` imitates."""
+
+    local = "local"
+    github_pages = "github-pages"
+    netlify = "netlify"
+    static = "static"
+
+
 @app.command()
 def serve(
     directory: Annotated[Path, typer.Argument(help="A built site folder")] = Path("dist"),
@@ -142,11 +153,84 @@ def serve(
     isolate: Annotated[
         bool, typer.Option(help="Send COOP/COEP headers so WASM can use threads")
     ] = True,
+    as_host: Annotated[
+        ServeAs,
+        typer.Option(
+            "--as",
+            help="Serve as a host would: github-pages (under /repo/, no custom headers), "
+            "netlify (the site's _headers), static (no custom headers)",
+        ),
+    ] = ServeAs.local,
+    base_path: Annotated[
+        str | None, typer.Option(help="URL path to serve under, e.g. /my-repo/ (Pages: /repo/)")
+    ] = None,
 ) -> None:
     """Serve a built site locally with the right MIME types and cross-origin isolation."""
     from sitegen.commands.serve import serve_forever
 
-    serve_forever(directory, host=host, port=port, isolate=isolate)
+    serve_forever(
+        directory,
+        host=host,
+        port=port,
+        isolate=isolate,
+        as_host=as_host.value,
+        base_path=base_path,
+    )
+
+
+@app.command()
+def publish(
+    target: Annotated[Target, typer.Argument(help="Where the site goes", show_default=False)],
+    site: Annotated[Path, typer.Argument(help="A site built by sitegen build")] = Path("dist"),
+    generate_dir: Annotated[
+        Path, typer.Option(help="Folder to write the deployable copy to (SITE is never changed)")
+    ] = Path("_site"),
+    workflow: Annotated[
+        Path | None,
+        typer.Option(
+            help="github-pages: the GitHub Actions workflow to write "
+            "(default .github/workflows/sitegen-pages.yml in this git repository)"
+        ),
+    ] = None,
+    write_workflow: Annotated[
+        bool, typer.Option("--workflow-file/--no-workflow", help="github-pages: write the workflow")
+    ] = True,
+    model: Annotated[
+        Path | None,
+        typer.Option(help="The workflow's model (default: the one SITE was built from)"),
+    ] = None,
+    install: Annotated[
+        str | None, typer.Option(help="The workflow's command that installs sitegen")
+    ] = None,
+    deploy: Annotated[
+        bool, typer.Option(help="Deploy with the host's own CLI (gh, netlify) when installed")
+    ] = False,
+    force: Annotated[
+        bool, typer.Option(help="Move a non-empty --generate-dir sitegen did not make aside")
+    ] = False,
+) -> None:
+    """Write a deployable copy of a built site for GitHub Pages, Netlify or any static host."""
+    from sitegen.commands.publish import PublishOptions
+    from sitegen.commands.publish import publish as run_publish
+    from sitegen.publish.github_pages import DEFAULT_INSTALL
+
+    result = run_publish(
+        PublishOptions(
+            target=target,
+            site=site,
+            generate_dir=generate_dir,
+            workflow=workflow,
+            write_workflow=write_workflow,
+            model=model,
+            install=install or DEFAULT_INSTALL,
+            deploy=deploy,
+            force=force,
+        )
+    )
+    typer.echo(
+        f"Wrote {result.generate_dir} for {target.value} (build {result.build_id}). "
+        f"Try it: sitegen serve {result.generate_dir} --as {target.value}"
+    )
 
 
 def main() -> None:

@@ -46,6 +46,12 @@ class MissingDependencyError(SitegenError):
     exit_code = 7
 
 
+class PublishError(SitegenError):
+    """The site cannot be published as asked (not a sitegen build, a workflow that is not sitegen's, no host CLI)."""
+
+    exit_code = 8
+
+
 # For the README's table and its test: every exit code sitegen can end with.
 EXIT_CODES = {
     0: "success",

@@ -24,6 +24,7 @@ export class PageUi {
     this.backend = byId('backend');
     this.fps = byId('fps');
     this.inferenceMs = byId('inference-ms');
+    this.offline = byId('offline'); // only on sites with a service worker (sitegen publish)
     this.detections = byId('detections');
     this.listThrottle = new ListThrottle((items) => this.renderDetectionList(items));
     this.colourLegend();
@@ -58,6 +59,10 @@ export class PageUi {
 
   setBackend(description) {
     this.backend.textContent = description;
+  }
+
+  setOffline(text) {
+    if (this.offline) this.offline.textContent = text;
   }
 
   setStats(fps, inferenceMs) {

@@ -71,13 +71,33 @@ def build(options: BuildOptions) -> BuildResult:
                 config = _site_into(staging, source, pipeline, options)
             count = sum(1 for p in staging.rglob("*") if p.is_file())
             model_bytes = sum(size for _, size in config.model.files)
-            set_aside = write.publish(staging, options.out)
+            set_aside = write.publish(staging, options.out, {"build": build_record(options)})
         except BaseException:
             write.discard(staging)
             raise
     if set_aside is not None:
         note(f"The previous contents of {options.out} (not made by sitegen) are now in {set_aside}")
     return BuildResult(options.out, config, model_bytes, count, set_aside)
+
+
+def build_record(options: BuildOptions) -> dict:
+    """How this site was built, as ``sitegen build`` arguments (paths absolute), so that
+    ``sitegen publish`` can write a workflow that builds it again."""
+    defaults = BuildOptions(model=options.model, out=options.out)
+    flags = {
+        "--labels": options.labels and str(options.labels.resolve()),
+        "--title": options.title,
+        "--threshold": options.threshold != defaults.threshold and f"{options.threshold:g}",
+        "--max-detections": options.max_detections != defaults.max_detections
+        and str(options.max_detections),
+        "--quantize": options.quantize != defaults.quantize and options.quantize,
+        "--shard-size": options.shard_bytes != defaults.shard_bytes and f"{options.shard_bytes}B",
+        "--postprocess": options.postprocess != defaults.postprocess and options.postprocess,
+        "--verify-image": options.verify_image and str(options.verify_image.resolve()),
+    }
+    arguments = [item for flag, value in flags.items() if value for item in (flag, value)]
+    arguments.append("--verify" if options.verify else "--no-verify")
+    return {"model": str(options.model.resolve()), "arguments": arguments}
 
 
 def _site_into(

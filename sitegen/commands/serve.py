@@ -4,13 +4,23 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sitegen.site.serve import make_server
+from sitegen.site.serve import base_url, make_server
 
 
-def serve_forever(directory: Path, *, host: str, port: int, isolate: bool) -> None:
-    server = make_server(directory, host=host, port=port, isolate=isolate)
-    bound_host, bound_port = server.server_address[:2]
-    print(f"Serving {directory} at http://{bound_host}:{bound_port}/ (Ctrl+C stops)", flush=True)
+def serve_forever(
+    directory: Path,
+    *,
+    host: str,
+    port: int,
+    isolate: bool,
+    as_host: str = "local",
+    base_path: str | None = None,
+) -> None:
+    server = make_server(
+        directory, host=host, port=port, isolate=isolate, as_host=as_host, prefix=base_path
+    )
+    how = "" if as_host == "local" else f" as {as_host} would"
+    print(f"Serving {directory}{how} at {base_url(server)} (Ctrl+C stops)", flush=True)
     try:
         server.serve_forever()
     finally:

@@ -7,7 +7,7 @@ import json
 import jinja2
 
 from sitegen import __version__
-from sitegen.contract import SiteConfig, headers_file
+from sitegen.contract import PAGE_CSP, SiteConfig, headers_file
 from sitegen.resources import assets_dir, runtime_dir, templates_dir
 
 
@@ -20,8 +20,10 @@ def environment() -> jinja2.Environment:
     )
 
 
-def render_site(config: SiteConfig) -> dict[str, str]:
-    """Return {relative path: text} for every generated (not copied) file of the site."""
+def render_site(config: SiteConfig, *, service_worker: str | None = None) -> dict[str, str]:
+    """Return {relative path: text} for every generated (not copied) file of the site.
+    ``service_worker``: the site's own service worker, which the page then registers (sites
+    written by ``sitegen publish``)."""
     tfjs_version = runtime_version((runtime_dir() / "runtime.json").read_text())
     page = (
         environment()
@@ -35,6 +37,8 @@ def render_site(config: SiteConfig) -> dict[str, str]:
             litert=config.model.litert is not None,
             preload=[*_page_modules(), _RUNTIME_MODULES[_first_runtime(config)]],
             first_runtime=_first_runtime(config),
+            csp=PAGE_CSP,
+            service_worker=service_worker,
         )
     )
     return {

@@ -21,25 +21,33 @@ from sitegen.resources import assets_dir, litert_runtime_dir, runtime_dir
 MARKER = ".sitegen-site.json"
 
 
-def check_output(out: Path, *, force: bool, model: Path | None = None) -> None:
-    """Refuse early (before any slow work) if ``out`` cannot or must not be replaced."""
+def check_output(
+    out: Path,
+    *,
+    force: bool,
+    model: Path | None = None,
+    option: str = "--out",
+    source: str = "input model",
+) -> None:
+    """Refuse early (before any slow work) if ``out`` cannot or must not be replaced. ``model`` is
+    what is being read (named ``source`` in messages); ``option`` how the user named ``out``."""
     if out.exists() and not out.is_dir():
-        raise OutputError(f"--out {out} is a file; pass a folder path")
-    reason = _why_protected(out, model)
+        raise OutputError(f"{option} {out} is a file; pass a folder path")
+    reason = _why_protected(out, model, source)
     if reason:
         raise OutputError(
-            f"--out {out} {reason}, and sitegen never replaces such a folder, not even with "
-            f"--force; pass a new folder, such as --out {_suggestion(out, model)}"
+            f"{option} {out} {reason}, and sitegen never replaces such a folder, not even with "
+            f"--force; pass a new folder, such as {option} {_suggestion(out, model)}"
         )
     if is_foreign(out) and not force:
         raise OutputError(
-            f"--out {out} is not empty and was not made by sitegen; "
+            f"{option} {out} is not empty and was not made by sitegen; "
             "choose an empty or new folder, or pass --force to move its contents aside "
             "(to OUT.previous-N) and build there"
         )
     parent = _existing_parent(out.resolve().parent)
     if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
-        raise OutputError(f"cannot write to {parent}; choose an --out folder you can write to")
+        raise OutputError(f"cannot write to {parent}; choose an {option} folder you can write to")
 
 
 def is_foreign(out: Path) -> bool:
@@ -47,14 +55,14 @@ def is_foreign(out: Path) -> bool:
     return out.is_dir() and any(out.iterdir()) and not (out / MARKER).is_file()
 
 
-def _why_protected(out: Path, model: Path | None) -> str | None:
+def _why_protected(out: Path, model: Path | None, what: str = "input model") -> str | None:
     target = out.resolve()
     if model is not None:
         source = model.resolve()
         if target == source or target in source.parents:
-            return f"holds the input model {model}"
+            return f"holds the {what} {model}"
         if source in target.parents and target.exists():
-            return f"is part of the input model {model}"
+            return f"is part of the {what} {model}"
     cwd = Path.cwd().resolve()
     if target == cwd:
         return "is the current folder"
@@ -106,12 +114,13 @@ def copy_static(staging: Path, *, litert: bool) -> None:
         shutil.copytree(litert_runtime_dir(), staging / "vendor" / "litert")
 
 
-def publish(staging: Path, out: Path) -> Path | None:
-    """Mark ``staging`` as sitegen's and move it into place of ``out``. An earlier sitegen site
-    there is deleted; a folder of anyone else's (only with --force) is moved aside, and its new
-    place is returned so the user can be told."""
+def publish(staging: Path, out: Path, record: dict | None = None) -> Path | None:
+    """Mark ``staging`` as sitegen's (with ``record``: how it was made) and move it into place of
+    ``out``. An earlier sitegen site there is deleted; a folder of anyone else's (only with
+    --force) is moved aside, and its new place is returned so the user can be told."""
     files = sorted(str(p.relative_to(staging)) for p in staging.rglob("*") if p.is_file())
-    (staging / MARKER).write_text(json.dumps({"sitegen": __version__, "files": files}, indent=1))
+    marker = {"sitegen": __version__, "files": files, **(record or {})}
+    (staging / MARKER).write_text(json.dumps(marker, indent=1))
     os.chmod(staging, 0o755)
     keep = is_foreign(out)
     previous = (
@@ -137,6 +146,14 @@ def _set_aside_name(out: Path) -> Path:
     while out.with_name(f"{out.name}.previous-{number}").exists():
         number += 1
     return out.with_name(f"{out.name}.previous-{number}")
+
+
+def read_marker(folder: Path) -> dict | None:
+    """What sitegen recorded in a folder it wrote, or None for any other folder."""
+    try:
+        return json.loads((folder / MARKER).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
 
 
 def discard(staging: Path) -> None:

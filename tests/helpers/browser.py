@@ -14,8 +14,8 @@ from sitegen.site.serve import serve_in_thread
 
 
 @contextmanager
-def served(site: Path, *, prefix: str = "/", isolate: bool = True):
-    server, url = serve_in_thread(site, prefix=prefix, isolate=isolate)
+def served(site: Path, *, prefix: str = "/", isolate: bool = True, as_host: str = "local"):
+    server, url = serve_in_thread(site, prefix=prefix, isolate=isolate, as_host=as_host)
     try:
         yield url
     finally:
