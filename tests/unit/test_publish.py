@@ -301,3 +301,15 @@ def test_serve_as_netlify_needs_the_published_headers(run_cli, tmp_path):
     (tmp_path / "site" / "index.html").write_text("<p>x</p>")
     result = run_cli("serve", tmp_path / "site", "--as", "netlify", "--port", "0")
     assert result.code == 6 and "sitegen publish netlify" in result.error_line
+
+
+def test_the_repositorys_own_deploys_use_the_users_commands():
+    root = Path(__file__).resolve().parents[2]
+    text = (root / ".github" / "workflows" / "sitegen-pages.yml").read_text()
+    assert text.startswith("# Written by sitegen publish github-pages")
+    steps = yaml.safe_load(text)["jobs"]["build"]["steps"]
+    runs = [s["run"].strip() for s in steps if "run" in s]
+    assert "sitegen build models/default --out dist --verify" in runs
+    assert "sitegen publish github-pages dist --generate-dir _site --no-workflow" in runs
+    netlify = (root / "netlify.toml").read_text()
+    assert "sitegen publish netlify dist --generate-dir _netlify" in netlify
