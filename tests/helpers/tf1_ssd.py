@@ -305,19 +305,9 @@ def _write_saved_model(tf, graph_def, path: Path) -> None:
     graph = tf.Graph()
     with graph.as_default(), v1.Session(graph=graph) as session:
         v1.import_graph_def(graph_def, name="")
-        info = v1.saved_model.utils.build_tensor_info
-        signature = v1.saved_model.signature_def_utils.build_signature_def(
-            inputs={"inputs": info(graph.get_tensor_by_name(f"{INPUT_NAME}:0"))},
-            outputs={name: info(graph.get_tensor_by_name(f"{name}:0")) for name in OUTPUT_NAMES},
-            method_name=v1.saved_model.signature_constants.PREDICT_METHOD_NAME,
-        )
-        builder = v1.saved_model.Builder(str(path))
-        builder.add_meta_graph_and_variables(
-            session,
-            [v1.saved_model.tag_constants.SERVING],
-            signature_def_map={"serving_default": signature},
-        )
-        builder.save()
+        image = graph.get_tensor_by_name(f"{INPUT_NAME}:0")
+        outputs = {name: graph.get_tensor_by_name(f"{name}:0") for name in OUTPUT_NAMES}
+        tiny_models.save_tf1_saved_model(tf, session, path, image, outputs)
 
 
 def _pipeline_config(input_size: int, num_classes: int, num_layers: int, backbone: str) -> str:

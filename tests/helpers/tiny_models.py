@@ -139,6 +139,28 @@ def build_tf2_od_api(folder: Path, *, seed: int = 0, raw_outputs: bool = True) -
     return folder
 
 
+def _tf1_graph(tf, seed: int):
+    """A graph-mode detector: the `image_tensor` input and its raw boxes and scores."""
+    v1 = tf.compat.v1
+    graph = tf.Graph()
+    with graph.as_default():
+        image = v1.placeholder(tf.uint8, [1, None, None, 3], name="image_tensor")
+        weights = {k: v1.Variable(v, name=k) for k, v in _weights(seed).items()}
+        boxes, scores = _raw_outputs(tf, image, weights)
+    return graph, image, boxes, scores
+
+
+def save_tf1_saved_model(tf, session, path: Path, image, outputs: dict) -> None:
+    """A TF1 SavedModel with the TF1 OD API exporter's signature (input key `inputs`)."""
+    v1 = tf.compat.v1
+    builder = v1.saved_model.Builder(str(path))
+    signature = v1.saved_model.predict_signature_def(inputs={"inputs": image}, outputs=outputs)
+    builder.add_meta_graph_and_variables(
+        session, ["serve"], signature_def_map={"serving_default": signature}
+    )
+    builder.save()
+
+
 def build_tf1_style(folder: Path, *, seed: int = 0, unknown_shapes: bool = False) -> Path:
     """A TF1-style export: graph-mode SavedModel whose input is `image_tensor` and whose outputs
     are graph tensors named detection_boxes:0 etc., as the TF1 OD API exporter writes them.
@@ -147,11 +169,8 @@ def build_tf1_style(folder: Path, *, seed: int = 0, unknown_shapes: bool = False
     import tensorflow as tf
 
     v1 = tf.compat.v1
-    graph = tf.Graph()
+    graph, image, boxes, scores = _tf1_graph(tf, seed)
     with graph.as_default():
-        image = v1.placeholder(tf.uint8, [1, None, None, 3], name="image_tensor")
-        weights = {k: v1.Variable(v, name=k) for k, v in _weights(seed).items()}
-        boxes, scores = _raw_outputs(tf, image, weights)
         post = _postprocess(tf, boxes, scores)
         if unknown_shapes:
             post = {k: v1.placeholder_with_default(v, shape=None) for k, v in post.items()}
@@ -159,14 +178,7 @@ def build_tf1_style(folder: Path, *, seed: int = 0, unknown_shapes: bool = False
         named = {key: tf.identity(value, name=key) for key, value in post.items()}
         with v1.Session(graph=graph) as session:
             session.run(v1.global_variables_initializer())
-            builder = v1.saved_model.Builder(str(folder / "saved_model"))
-            signature = v1.saved_model.predict_signature_def(
-                inputs={"inputs": image}, outputs=named
-            )
-            builder.add_meta_graph_and_variables(
-                session, ["serve"], signature_def_map={"serving_default": signature}
-            )
-            builder.save()
+            save_tf1_saved_model(tf, session, folder / "saved_model", image, named)
     (folder / "labelmap.pbtxt").write_text(LABELMAP)
     (folder / "pipeline.config").write_text(PIPELINE_CONFIG)
     return folder
@@ -179,11 +191,8 @@ def build_tf1_frozen(folder: Path, *, seed: int = 0) -> Path:
     import tensorflow as tf
 
     v1 = tf.compat.v1
-    graph = tf.Graph()
+    graph, _, boxes, scores = _tf1_graph(tf, seed)
     with graph.as_default():
-        image = v1.placeholder(tf.uint8, [1, None, None, 3], name="image_tensor")
-        weights = {k: v1.Variable(v, name=k) for k, v in _weights(seed).items()}
-        boxes, scores = _raw_outputs(tf, image, weights)
         for key, value in _postprocess(tf, boxes, scores).items():
             tf.identity(value, name=key)
         with v1.Session(graph=graph) as session:

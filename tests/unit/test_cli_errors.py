@@ -14,6 +14,7 @@ import pytest
 from sitegen.errors import EXIT_CODES, USAGE_EXIT_CODE, SitegenError
 from sitegen.site.write import MARKER
 from tests.helpers.support import tree_digest
+from tests.helpers.tiny_models import save_tf1_saved_model
 
 
 @pytest.fixture
@@ -258,12 +259,7 @@ def _tf1_model_returning(folder: Path, boxes_shape: tuple[int, ...]) -> Path:
             for k, v in values.items()
         }
         with v1.Session(graph=graph) as session:
-            builder = v1.saved_model.Builder(str(folder / "saved_model"))
-            signature = v1.saved_model.predict_signature_def({"inputs": image}, outputs)
-            builder.add_meta_graph_and_variables(
-                session, ["serve"], signature_def_map={"serving_default": signature}
-            )
-            builder.save()
+            save_tf1_saved_model(tf, session, folder / "saved_model", image, outputs)
     return folder
 
 
