@@ -88,8 +88,8 @@ export function automaticBackendOrder(config) {
 }
 
 /**
- * ?autostart=1, ?backend=litert-wasm|litert-webgpu|wasm|webgl|webgpu|cpu, ?threshold=0.4, ?tune=auto|all|off
- * @returns {{autostart: boolean, backend: string|null, threshold: number|null, tune: string, problems: string[]}}
+ * ?autostart=1, ?backend=litert-wasm|litert-webgpu|wasm|webgl|webgpu|cpu, ?threshold=0.4, ?max=100, ?tune=auto|all|off
+ * @returns {{autostart: boolean, backend: string|null, threshold: number|null, maxDetections: number|null, tune: string, problems: string[]}}
  */
 export function readQuery(search) {
   const params = new URLSearchParams(search);
@@ -121,5 +121,13 @@ export function readQuery(search) {
     problems.push(`Ignored tune=${params.get('tune')} in the address: use auto, all or off.`);
     tune = 'auto';
   }
-  return { autostart, backend, threshold, tune, problems };
+  // ?max=100 shows up to 100 boxes (sitegen eval asks for as many as COCO's AR@100 counts).
+  let maxDetections = null;
+  const rawMax = params.get('max');
+  if (rawMax !== null) {
+    const value = Number(rawMax);
+    if (Number.isInteger(value) && value >= 1 && value <= 1000) maxDetections = value;
+    else problems.push(`Ignored max=${rawMax} in the address: use a whole number from 1 to 1000.`);
+  }
+  return { autostart, backend, threshold, maxDetections, tune, problems };
 }

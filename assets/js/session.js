@@ -232,6 +232,7 @@ export class DetectorSession {
     if (this.query.threshold === null && typeof loadedConfig.threshold === 'number') this.threshold = loadedConfig.threshold;
     this.ui.setThreshold(this.threshold);
     if (Number.isInteger(loadedConfig.maxDetections) && loadedConfig.maxDetections > 0) this.maxDetections = loadedConfig.maxDetections;
+    if (this.query.maxDetections) this.maxDetections = this.query.maxDetections;
     this.labelFor = makeLabelLookup(loadedConfig.labels);
     this.frameInput = new FrameInput(loadedConfig.model.input.size ?? null);
   }

@@ -52,13 +52,16 @@ test('every page module imports in Node (no top-level DOM access)', async () => 
 });
 
 test('query parameters', () => {
-  assert.deepEqual(readQuery('?autostart=1&backend=WebGL&threshold=0.4'), { autostart: true, backend: 'webgl', threshold: 0.4, tune: 'auto', problems: [] });
-  assert.deepEqual(readQuery(''), { autostart: false, backend: null, threshold: null, tune: 'auto', problems: [] });
+  assert.deepEqual(readQuery('?autostart=1&backend=WebGL&threshold=0.4'), { autostart: true, backend: 'webgl', threshold: 0.4, maxDetections: null, tune: 'auto', problems: [] });
+  assert.deepEqual(readQuery(''), { autostart: false, backend: null, threshold: null, maxDetections: null, tune: 'auto', problems: [] });
   const bad = readQuery('?backend=metal&threshold=2');
   assert.equal(bad.backend, null);
   assert.equal(bad.threshold, null);
   assert.equal(bad.problems.length, 2);
   assert.equal(readQuery('?threshold=').threshold, null);
+  assert.equal(readQuery('?max=100').maxDetections, 100);
+  assert.equal(readQuery('?max=0').maxDetections, null);
+  assert.match(readQuery('?max=2.5').problems[0], /max=2.5/);
   assert.equal(readQuery('?threshold=0').threshold, 0);
   assert.equal(readQuery('?threshold=0.005').threshold, 0.005);
 });
