@@ -233,6 +233,58 @@ def publish(
     )
 
 
+def _test_fraction(value: float) -> float:
+    if not 0.0 < value < 1.0:
+        raise typer.BadParameter(f"{value} is not between 0 and 1; pass a fraction such as 0.2")
+    return value
+
+
+@app.command()
+def dataset(
+    voc_dir: Annotated[
+        Path,
+        typer.Argument(
+            help="Folder of Pascal VOC / LabelImg .xml files, one per image", show_default=False
+        ),
+    ],
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Folder to write the dataset to", show_default=False)
+    ],
+    test_fraction: Annotated[
+        float, typer.Option(help="Share of the images held out to test", callback=_test_fraction)
+    ] = 0.2,
+    seed: Annotated[int, typer.Option(help="Seed of the split: the same seed, the same split")] = 0,
+    classes: Annotated[
+        str | None,
+        typer.Option(help="Class names to keep, comma-separated; a box of any other is a problem"),
+    ] = None,
+    strict: Annotated[
+        bool, typer.Option(help="Make any problem an error, and write nothing")
+    ] = False,
+    tfrecord: Annotated[
+        bool, typer.Option(help="Also write train.record and test.record (needs TensorFlow)")
+    ] = False,
+    force: Annotated[
+        bool, typer.Option(help="Replace --out even if sitegen did not create it")
+    ] = False,
+) -> None:
+    """Check a Pascal VOC / LabelImg dataset and split it into train and test: CSV, COCO JSON,
+    labelmap.pbtxt (and TFRecords)."""
+    from sitegen.commands.dataset import DatasetOptions, class_list, prepare_dataset
+
+    options = DatasetOptions(
+        voc_dir=voc_dir,
+        out=out,
+        test_fraction=test_fraction,
+        seed=seed,
+        strict=strict,
+        tfrecord=tfrecord,
+        classes=class_list(classes) if classes is not None else None,
+        force=force,
+    )
+    typer.echo(prepare_dataset(options).summary_line())
+
+
 def main() -> None:
     try:
         code = app(standalone_mode=False)

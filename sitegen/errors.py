@@ -52,6 +52,18 @@ class PublishError(SitegenError):
     exit_code = 8
 
 
+class DatasetError(SitegenError):
+    """The annotations cannot be made into a dataset (no XML files, nothing valid, --strict problems)."""
+
+    exit_code = 9
+
+
+class EvalError(SitegenError):
+    """The evaluation cannot run as asked (no images, annotations matching none, a floor not met)."""
+
+    exit_code = 10
+
+
 # For the README's table and its test: every exit code sitegen can end with.
 EXIT_CODES = {
     0: "success",

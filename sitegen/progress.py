@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import math
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 _console = Console(stderr=True)
 
@@ -34,3 +36,40 @@ def note(message: str) -> None:
         _console.print(message, highlight=False, markup=False)
     else:
         print(message, file=sys.stderr, flush=True)
+
+
+@contextlib.contextmanager
+def counted_stage(message: str, total: int) -> Iterator[Callable[[], None]]:
+    """Like ``sitegen.progress.stage``, with a count; yields the function to call per item done.
+
+    On a terminal a bar replaces the spinner (rich shows one live display at a time, so the bar
+    cannot sit inside ``stage``) and leaves the same ✓ line; elsewhere the plain stage lines come
+    with a count line per tenth, so a CI log shows progress without a line per image."""
+    if not is_terminal():
+        with stage(message):
+            yield _counted_lines(message, total)
+        return
+    start = time.monotonic()
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=_console, transient=True) as bar:
+        task = bar.add_task(message, total=total)
+        yield lambda: bar.advance(task)
+    _console.print(f"[green]✓[/] {message} ({time.monotonic() - start:.1f} s)")
+
+
+def _counted_lines(message: str, total: int) -> Callable[[], None]:
+    step = max(1, math.ceil(total / 10))
+    done = 0
+
+    def advance() -> None:
+        nonlocal done
+        done += 1
+        if done % step == 0 or done == total:
+            note(f"  {message}: {done}/{total}")
+
+    return advance
