@@ -92,6 +92,16 @@ def build(
         Path | None,
         typer.Option(exists=True, dir_okay=False, help="Image for --verify (default: generated)"),
     ] = None,
+    min_ap: Annotated[
+        float | None,
+        typer.Option(
+            min=0.0, max=1.0, help="Refuse the site if the page's AP@.5 on --eval-images is lower"
+        ),
+    ] = None,
+    eval_images: Annotated[Path | None, typer.Option(help="Annotated images for --min-ap")] = None,
+    eval_annotations: Annotated[
+        Path | None, typer.Option(help="Their annotations: COCO JSON, CSV or a VOC folder")
+    ] = None,
 ) -> None:
     """Build a complete static site from MODEL into --out."""
     from sitegen.commands.build import BuildOptions
@@ -110,6 +120,9 @@ def build(
         force=force,
         verify=verify,
         verify_image=verify_image,
+        min_ap=min_ap,
+        eval_images=eval_images,
+        eval_annotations=eval_annotations,
     )
     result = run_build(options)
     spec = result.config.model
@@ -283,6 +296,74 @@ def dataset(
         force=force,
     )
     typer.echo(prepare_dataset(options).summary_line())
+
+
+def _list(text: str | None) -> tuple[str, ...]:
+    return tuple(part.strip() for part in (text or "").split(",") if part.strip())
+
+
+@app.command(name="eval")
+def eval_command(
+    target: Annotated[
+        Path,
+        typer.Argument(help="A site built by sitegen, or a model to build", show_default=False),
+    ],
+    images: Annotated[
+        Path, typer.Option(help="Folder of the annotated images", show_default=False)
+    ],
+    annotations: Annotated[
+        Path,
+        typer.Option(
+            help="COCO JSON, the CSV of sitegen dataset, or a VOC folder", show_default=False
+        ),
+    ],
+    backend: Annotated[
+        list[str] | None,
+        typer.Option(help="Backend to run the page on (repeat; default: its choice)"),
+    ] = None,
+    quantize: Annotated[
+        str | None,
+        typer.Option(help="For a model: variants to build and compare, e.g. none,float16,uint8"),
+    ] = None,
+    saved_model: Annotated[
+        Path | None, typer.Option(help="TensorFlow's reference (default: the site's own model)")
+    ] = None,
+    report: Annotated[
+        Path | None, typer.Option(help="Write an HTML report into this new folder")
+    ] = None,
+    json_path: Annotated[
+        Path | None, typer.Option("--json", help="Write every number here")
+    ] = None,
+) -> None:
+    """COCO metrics of the built page itself in headless Chromium, per backend, beside TensorFlow
+    on the same pixels."""
+    from sitegen.commands.eval import EvalOptions, evaluate, summary_table
+    from sitegen.contract import ALL_BACKENDS
+
+    variants = _list(quantize)
+    unknown = [q for q in variants if q not in {q.value for q in Quantize}]
+    if unknown:
+        raise typer.BadParameter(
+            f"{', '.join(unknown)}; choose from none, float16, uint8", param_hint="--quantize"
+        )
+    wrong = [b for b in backend or () if b not in ALL_BACKENDS]
+    if wrong:
+        raise typer.BadParameter(
+            f"{', '.join(wrong)}; choose from {', '.join(ALL_BACKENDS)}", param_hint="--backend"
+        )
+    result = evaluate(
+        EvalOptions(
+            target,
+            images,
+            annotations,
+            tuple(backend or ()),
+            variants,
+            saved_model,
+            report,
+            json_path,
+        )
+    )
+    typer.echo(summary_table(result))
 
 
 def main() -> None:

@@ -43,6 +43,10 @@ class BuildOptions:
     force: bool = False
     verify: bool = False  # run the page per backend in headless Chromium against TensorFlow
     verify_image: Path | None = None
+    # Refuse the site when the page's AP@.5 on these annotated images is below min_ap.
+    min_ap: float | None = None
+    eval_images: Path | None = None
+    eval_annotations: Path | None = None
 
     @property
     def conversion(self) -> ConvertOptions:
@@ -62,6 +66,7 @@ def build(options: BuildOptions) -> BuildResult:
     write.check_output(options.out, force=options.force, model=options.model)
     runtime_dir()  # fail before a long conversion, not after it
     litert_runtime_dir()
+    truth = _accuracy_set(options)
     with tempfile.TemporaryDirectory(prefix="sitegen-") as workdir:
         source = locate(options.model, Path(workdir))
         pipeline = read_pipeline_config(source.pipeline_config)
@@ -69,6 +74,8 @@ def build(options: BuildOptions) -> BuildResult:
         try:
             with errors_in_user_terms(source):
                 config = _site_into(staging, source, pipeline, options)
+            if truth is not None:
+                _check_accuracy(staging, truth, options.min_ap)
             count = sum(1 for p in staging.rglob("*") if p.is_file())
             model_bytes = sum(size for _, size in config.model.files)
             set_aside = write.publish(staging, options.out, {"build": build_record(options)})
@@ -111,6 +118,33 @@ def _site_into(
     if options.verify:
         config = _verify(staging, source, config, options)
     return config
+
+
+def _accuracy_set(options: BuildOptions):
+    """The annotated images --min-ap is measured on, read before any slow work."""
+    if options.min_ap is None:
+        return None
+    from sitegen.errors import EvalError
+    from sitegen.eval.ground_truth import load_ground_truth
+
+    if options.eval_images is None or options.eval_annotations is None:
+        raise EvalError("--min-ap needs --eval-images DIR and --eval-annotations FILE_OR_DIR")
+    return load_ground_truth(options.eval_annotations, options.eval_images)
+
+
+def _check_accuracy(staging: Path, truth, floor: float) -> None:
+    from sitegen.commands.eval import page_summary
+    from sitegen.errors import EvalError
+
+    row = page_summary(staging, truth)
+    ap50 = row["summary"]["AP50"]
+    images = len(truth.coco["images"])
+    note(f"  accuracy   = AP@.5 {ap50:.3f} on {images} images ({row['what']}), floor {floor:g}")
+    if ap50 < floor:
+        raise EvalError(
+            f"the page's AP@.5 is {ap50:.3f} on {images} images, below --min-ap {floor:g}; "
+            "nothing was written (try without --quantize, or check the labels)"
+        )
 
 
 def _write_generated(staging: Path, config: SiteConfig) -> None:

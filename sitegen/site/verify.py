@@ -26,7 +26,7 @@ TIE = 1e-6  # scores closer than float32 noise may trade places between implemen
 
 # Resolves with the first image event and the exact pixels the model saw (the page's input canvas
 # is untouched until the event has been dispatched).
-_FIRST_IMAGE_EVENT_JS = """
+FIRST_IMAGE_EVENT_JS = """
 () => new Promise((resolve) => {
   addEventListener('sitegen:detections', (event) => {
     const canvas = window.sitegen.inputCanvas;
@@ -129,7 +129,7 @@ def _check_backend(browser, url: str, backend: str, image: Path, function) -> Ba
         if state != backend:
             return BackendResult(backend, None, f"not available here ({state})")
         # Arm the listener without awaiting it (evaluate would wait for the promise).
-        page.evaluate(f"() => {{ window.__sitegenVerify = ({_FIRST_IMAGE_EVENT_JS})(); }}")
+        page.evaluate(f"() => {{ window.__sitegenVerify = ({FIRST_IMAGE_EVENT_JS})(); }}")
         page.set_input_files("input[type=file]", str(image))
         event = page.evaluate("window.__sitegenVerify")
         timings = []
