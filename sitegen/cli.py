@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from sitegen.contract import DEFAULT_MAX_DETECTIONS, DEFAULT_THRESHOLD
+from sitegen.contract import ALL_BACKENDS, DEFAULT_MAX_DETECTIONS, DEFAULT_THRESHOLD
 from sitegen.errors import USAGE_EXIT_CODE, SitegenError
 from sitegen.model import PostprocessChoice, Quantize
 from sitegen.publish import Target
@@ -338,7 +338,6 @@ def eval_command(
     """COCO metrics of the built page itself in headless Chromium, per backend, beside TensorFlow
     on the same pixels."""
     from sitegen.commands.eval import EvalOptions, evaluate, summary_table
-    from sitegen.contract import ALL_BACKENDS
 
     variants = _list(quantize)
     unknown = [q for q in variants if q not in {q.value for q in Quantize}]
@@ -364,6 +363,115 @@ def eval_command(
         )
     )
     typer.echo(summary_table(result))
+
+
+# Backend names are spelled once, in sitegen.contract.
+PageBackend = Enum("PageBackend", {name: name for name in ALL_BACKENDS}, type=str)
+PageBackend.__doc__ = "A page backend (?backend=)."
+
+
+@app.command()
+def footage(
+    source: Annotated[
+        Path,
+        typer.Argument(
+            metavar="INPUT",
+            help="A video file, a folder of images, or one image",
+            show_default=False,
+        ),
+    ],
+    out: Annotated[
+        Path,
+        typer.Argument(
+            help="The .y4m to write (OUT.json, describing each frame, goes beside it)",
+            show_default=False,
+        ),
+    ],
+    size: Annotated[
+        str, typer.Option(help="Frame size WxH, even numbers (letterboxed)")
+    ] = "640x480",
+    fps: Annotated[int, typer.Option(min=1, max=120, help="Frames per second")] = 30,
+    seconds: Annotated[
+        float | None,
+        typer.Option(
+            min=0.01, help="Length: one image's (default 5); at most this much of a video or folder"
+        ),
+    ] = None,
+    seconds_per_image: Annotated[
+        float, typer.Option(min=0.01, help="How long each image of a folder is shown")
+    ] = 1.0,
+    force: Annotated[bool, typer.Option(help="Replace OUT and OUT.json if they exist")] = False,
+) -> None:
+    """Turn a video, a folder of images or an image into fake-camera footage for sitegen check."""
+    from sitegen.commands.footage import FootageOptions, make_footage
+
+    result = make_footage(
+        FootageOptions(
+            source=source,
+            out=out,
+            size=size,
+            fps=fps,
+            seconds=seconds,
+            seconds_per_image=seconds_per_image,
+            force=force,
+        )
+    )
+    typer.echo(
+        f"Wrote {result.out} ({result.frames} frames of {result.size} at {result.fps} fps, "
+        f"{result.seconds:.1f} s) and {result.description}. "
+        f"Try it: sitegen check SITE --footage {result.out}"
+    )
+
+
+@app.command()
+def check(
+    site: Annotated[Path, typer.Argument(help="A site built by sitegen build", show_default=False)],
+    footage: Annotated[
+        Path,
+        typer.Option(
+            help="Fake-camera footage (.y4m), e.g. from sitegen footage", show_default=False
+        ),
+    ],
+    backend: Annotated[
+        PageBackend | None, typer.Option(help="Force a backend (default: the page's own choice)")
+    ] = None,
+    frames: Annotated[
+        int | None, typer.Option(min=1, help="Frames to process (default: the footage's length)")
+    ] = None,
+    threshold: Annotated[
+        float | None, typer.Option(min=0.0, max=1.0, help="Score threshold (default: the site's)")
+    ] = None,
+    expect: Annotated[
+        Path | None, typer.Option(help="Expected detections, JSON (see docs/check.md)")
+    ] = None,
+    json_path: Annotated[
+        Path | None, typer.Option("--json", help="Write every frame's detections to this file")
+    ] = None,
+    per_frame: Annotated[
+        bool, typer.Option(help="Print a line per processed frame before the summary")
+    ] = False,
+    timeout: Annotated[
+        float | None,
+        typer.Option(min=1, help="Seconds to wait for the frames (default: 120 + 2 per frame)"),
+    ] = None,
+) -> None:
+    """Run a built site in headless Chromium on footage; summarise and check its detections."""
+    from sitegen.commands.check import CheckOptions, check_site
+
+    check_site(
+        CheckOptions(
+            site=site,
+            footage=footage,
+            backend=backend.value if backend else None,
+            frames=frames,
+            threshold=threshold,
+            expect=expect,
+            json_out=json_path,
+            per_frame=per_frame,
+            timeout_s=timeout,
+        ),
+        echo=typer.echo,
+    )
 
 
 def main() -> None:

@@ -64,6 +64,24 @@ class EvalError(SitegenError):
     exit_code = 10
 
 
+class FootageError(SitegenError):
+    """The footage input cannot be used (missing, empty, not an image or a decodable video, not a .y4m)."""
+
+    exit_code = 11
+
+
+class CheckError(SitegenError):
+    """The site cannot be checked as asked (not a sitegen build, a backend it lacks, the page failed)."""
+
+    exit_code = 12
+
+
+class ExpectationError(SitegenError):
+    """The site ran on the footage, but its detections missed an --expect expectation."""
+
+    exit_code = 13
+
+
 # For the README's table and its test: every exit code sitegen can end with.
 EXIT_CODES = {
     0: "success",
