@@ -23,6 +23,13 @@ from sitegen.model.convert_tfjs import import_converter, quiet_native_logs
 from sitegen.model.signature import SignatureInfo
 
 INPUT_NAME = "image"
+# What each --quantize makes of the .tflite's weights (never dynamic-range: 4x slower in WASM).
+TFLITE_WEIGHTS = {
+    "none": "float32 weights",
+    "float16": "float16-stored weights",
+    "uint8": "float32 weights (uint8 applies to the TF.js weights; a dynamic-range .tflite "
+    "runs about 4x slower in LiteRT.js)",
+}
 # Output names of the .tflite signature; the page reads outputs by these names, never by position.
 OUTPUT_NAMES = {"raw_boxes": "raw_boxes", "raw_scores": "raw_scores"}
 
@@ -77,11 +84,12 @@ def convert_tflite(
             converter = tf.lite.TFLiteConverter.from_concrete_functions(
                 [raw_outputs.get_concrete_function()], signature.loaded
             )
-            if quantize == "float16":
+            if quantize == "float16":  # float16-stored weights, float32 compute: half the bytes
                 converter.optimizations = [tf.lite.Optimize.DEFAULT]
                 converter.target_spec.supported_types = [tf.float16]
-            elif quantize == "uint8":
-                converter.optimizations = [tf.lite.Optimize.DEFAULT]
+            # --quantize uint8 quantizes the TF.js weights only: its .tflite counterpart,
+            # dynamic-range quantization, runs about 4x slower in LiteRT.js's WebAssembly
+            # (docs/benchmarks.md), so the .tflite keeps float32 weights.
             data = converter.convert()
     except Exception as exc:  # the MLIR converter raises many types for ops it cannot lower
         first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
@@ -96,7 +104,8 @@ def convert_tflite(
         outputs={"raw_boxes": OUTPUT_NAMES["raw_boxes"], "raw_scores": OUTPUT_NAMES["raw_scores"]},
     )
     parts = "part" if len(files) == 1 else "parts"
-    return LitertOutcome(spec, f"{len(data) / 1e6:.1f} MB in {len(files)} {parts}")
+    weights = TFLITE_WEIGHTS[quantize]
+    return LitertOutcome(spec, f"{len(data) / 1e6:.1f} MB in {len(files)} {parts}, {weights}")
 
 
 def write_parts(

@@ -208,3 +208,26 @@ def test_verify_records_backends_that_agree_with_tensorflow(run_cli, tmp_path, t
     assert verified["wasm"] is True and verified["cpu"] is True
     recorded = json.loads((out / "model" / "model.json").read_text())["userDefinedMetadata"]
     assert recorded["sitegen"]["model"]["numClasses"] == 2
+
+
+@pytest.mark.tensorflow
+@pytest.mark.parametrize("quantize", ["none", "float16", "uint8"])
+def test_no_quantize_option_makes_a_dynamic_range_tflite(run_cli, tmp_path, tiny_tf2, quantize):
+    """Dynamic-range quantization (int8 weights feeding float kernels) runs ~4x slower in
+    LiteRT.js: no option may produce it. Its mark is int8 tensors in the file."""
+    import tensorflow as tf
+
+    out = tmp_path / "dist"
+    result = run_cli("build", tiny_tf2, "--out", out, "--quantize", quantize)
+    assert result.code == 0, result.err
+    parts = sorted((out / "model").glob("model.tflite.part*"), key=lambda p: int(p.suffix[5:]))
+    interpreter = tf.lite.Interpreter(model_content=b"".join(p.read_bytes() for p in parts))
+    inputs = {detail["index"] for detail in interpreter.get_input_details()}  # uint8 pixels
+    types = {
+        detail["dtype"].__name__
+        for detail in interpreter.get_tensor_details()
+        if detail["index"] not in inputs
+    }
+    assert not types & {"int8", "uint8"}, types
+    assert ("float16" in types) == (quantize == "float16"), types
+    assert {"float16": "float16-stored weights"}.get(quantize, "float32 weights") in result.err
