@@ -5,7 +5,6 @@ atomically, with the build's no-clobber rules (the built site itself is never mo
 from __future__ import annotations
 
 import hashlib
-import json
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ from sitegen.contract import ISOLATION_HEADERS, SERVICE_WORKER_FILE, SiteConfig
 from sitegen.errors import PublishError
 from sitegen.progress import note, stage
 from sitegen.site import write
+from sitegen.site.built import read_site_config
 from sitegen.site.render import environment, render_site
 
 
@@ -31,19 +31,8 @@ class BuiltSite:
 
 def read_built_site(site: Path) -> BuiltSite:
     marker = write.read_marker(site) if site.is_dir() else None
-    config_json = site / "config.json"
-    if marker is None or not config_json.is_file():
-        raise PublishError(
-            f"{site} is not a site built by sitegen (no {write.MARKER} and config.json); "
-            f"build one first: sitegen build MODEL --out {site}"
-        )
-    try:
-        config = SiteConfig.from_json(json.loads(config_json.read_text(encoding="utf-8")))
-    except (ValueError, KeyError, TypeError) as exc:
-        raise PublishError(
-            f"{config_json} is not a config.json this sitegen reads ({exc}); rebuild the site"
-        ) from None
-    return BuiltSite(site, config, marker)
+    config = read_site_config(site, PublishError, needs=(write.MARKER,))
+    return BuiltSite(site, config, marker or {})
 
 
 def build_id(site: Path) -> str:

@@ -1,0 +1,133 @@
+"""``sitegen build`` and ``sitegen inspect``: a model in."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from sitegen.cli.app import app
+from sitegen.contract import DEFAULT_MAX_DETECTIONS, DEFAULT_THRESHOLD
+from sitegen.model import PostprocessChoice, Quantize
+
+ModelArg = Annotated[
+    Path,
+    typer.Argument(
+        help="OD API export folder, SavedModel, frozen_inference_graph.pb, a .zip/.tar.gz of one, "
+        "or a TF.js model.json",
+        show_default=False,
+    ),
+]
+
+
+def parse_size(text: str) -> int:
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(B|KB|KIB|MB|MIB)?\s*", text.upper())
+    if not match:
+        raise typer.BadParameter(f"{text!r} is not a size; write it like 4MB or 512KB")
+    number, unit = float(match.group(1)), match.group(2) or "B"
+    factor = {"B": 1, "KB": 1024, "KIB": 1024, "MB": 1024**2, "MIB": 1024**2}[unit]
+    size = int(number * factor)
+    if size < 1024:
+        raise typer.BadParameter("shards must be at least 1KB")
+    return size
+
+
+def _threshold(value: float) -> float:
+    if not 0.0 <= value <= 1.0:
+        raise typer.BadParameter(f"{value} is outside 0..1; pass a score such as 0.5")
+    return value
+
+
+@app.command()
+def build(
+    model: ModelArg,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder to write the site to")] = Path(
+        "dist"
+    ),
+    labels: Annotated[
+        Path | None,
+        typer.Option(help="labelmap.pbtxt, labels.txt or labels.json (found beside the model)"),
+    ] = None,
+    title: Annotated[str | None, typer.Option(help="Page title (default from the labels)")] = None,
+    threshold: Annotated[
+        float, typer.Option(help="Default score threshold", callback=_threshold)
+    ] = DEFAULT_THRESHOLD,
+    max_detections: Annotated[
+        int, typer.Option(min=1, max=1000, help="Boxes shown at most")
+    ] = DEFAULT_MAX_DETECTIONS,
+    quantize: Annotated[Quantize, typer.Option(help="Weight quantization")] = Quantize.none,
+    shard_size: Annotated[
+        str, typer.Option(help="Largest weight file, e.g. 4MB (CDN and cache friendly)")
+    ] = "4MB",
+    postprocess: Annotated[
+        PostprocessChoice,
+        typer.Option(help="raw: NMS in the page (needs raw outputs); graph: in the model"),
+    ] = PostprocessChoice.auto,
+    force: Annotated[
+        bool, typer.Option(help="Replace --out even if sitegen did not create it")
+    ] = False,
+    verify: Annotated[
+        bool,
+        typer.Option(help="Check each TF.js backend against TensorFlow in headless Chromium"),
+    ] = True,
+    verify_image: Annotated[
+        Path | None,
+        typer.Option(exists=True, dir_okay=False, help="Image for --verify (default: generated)"),
+    ] = None,
+    min_ap: Annotated[
+        float | None,
+        typer.Option(
+            min=0.0, max=1.0, help="Refuse the site if the page's AP@.5 on --eval-images is lower"
+        ),
+    ] = None,
+    eval_images: Annotated[Path | None, typer.Option(help="Annotated images for --min-ap")] = None,
+    eval_annotations: Annotated[
+        Path | None, typer.Option(help="Their annotations: COCO JSON, CSV or a VOC folder")
+    ] = None,
+) -> None:
+    """Build a complete static site from MODEL into --out."""
+    from sitegen.commands.build import BuildOptions
+    from sitegen.commands.build import build as run_build
+
+    options = BuildOptions(
+        model=model,
+        out=out,
+        labels=labels,
+        title=title,
+        threshold=threshold,
+        max_detections=max_detections,
+        quantize=quantize.value,
+        shard_bytes=parse_size(shard_size),
+        postprocess=postprocess.value,
+        force=force,
+        verify=verify,
+        verify_image=verify_image,
+        min_ap=min_ap,
+        eval_images=eval_images,
+        eval_annotations=eval_annotations,
+    )
+    result = run_build(options)
+    spec = result.config.model
+    runtimes = "TF.js + LiteRT.js" if spec.litert else "TF.js only"
+    typer.echo(
+        f"Built {result.out} ({result.files} files, model {result.model_bytes / 1e6:.1f} MB, "
+        f"{spec.postprocess} post-processing, {runtimes}). Try it: sitegen serve {result.out}"
+    )
+
+
+@app.command()
+def inspect(
+    model: ModelArg,
+    verify: Annotated[
+        bool,
+        typer.Option(help="Also run each TF.js backend in headless Chromium against TensorFlow"),
+    ] = False,
+) -> None:
+    """Show what build would use: input, output mapping, labels, unsupported ops, weight sizes."""
+    from sitegen.commands.inspect import inspect_model, verification_table
+
+    typer.echo(inspect_model(model))
+    if verify:
+        typer.echo(verification_table(model))
