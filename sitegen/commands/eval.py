@@ -115,6 +115,7 @@ def _browser() -> str:
 def _measure(variant, truth: GroundTruth, images, backends, saved_model, browser) -> None:
     config = json.loads((variant.site / "config.json").read_text(encoding="utf-8"))
     labels = {int(k): v for k, v in config["labels"].items()}
+    _check_labels(labels, truth)
 
     def row(what: str, detections, sizes) -> dict:
         results = page_run.as_coco_results(detections, sizes, labels, truth.categories)
@@ -133,6 +134,23 @@ def _measure(variant, truth: GroundTruth, images, backends, saved_model, browser
             variant.rows[-1]["parity"] = parity(run.detections, reference)
     if saved_model is not None:  # on the pixels the page fed its model (the same on every backend)
         variant.rows.append(row("TensorFlow", reference, run.sizes))
+
+
+def _check_labels(labels: dict[int, str], truth: GroundTruth) -> None:
+    """Detections are matched to the annotations' classes by name: none in common would score 0."""
+    known = set(truth.categories)
+    shared = sorted(set(labels.values()) & known)
+    if not shared:
+        raise EvalError(
+            f"none of the model's labels ({', '.join(sorted(set(labels.values())))}) is a class of "
+            f"the annotations ({', '.join(sorted(known))}); build the site with --labels naming "
+            "the annotations' classes"
+        )
+    ignored = sorted(set(labels.values()) - known)
+    if ignored:
+        note(
+            f"  labels     = {', '.join(ignored)} not in the annotations: their detections are ignored"
+        )
 
 
 def page_summary(site: Path, truth: GroundTruth) -> dict:

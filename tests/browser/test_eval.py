@@ -109,6 +109,12 @@ def test_bad_inputs_are_one_line_errors(run_cli, default_site, scenes, tmp_path)
     other.mkdir()
     (other / "cat.png").write_bytes((scenes / "images" / "000000.jpg").read_bytes())
     cases.append((("eval", default_site, "--images", other, "--annotations", coco), "match none"))
+    renamed = json.loads(coco.read_text())
+    for category in renamed["categories"]:
+        category["name"] = f"not-{category['name']}"
+    (tmp_path / "renamed.json").write_text(json.dumps(renamed))
+    cases.append((("eval", default_site, "--images", scenes / "images", "--annotations",
+                   tmp_path / "renamed.json"), "none of the model's labels"))  # fmt: skip
     for args, words in cases:
         result = run_cli(*args)
         assert result.code == 10, (args, result.err)
