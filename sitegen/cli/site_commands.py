@@ -25,7 +25,22 @@ class ServeAs(str, Enum):
 def serve(
     directory: Annotated[Path, typer.Argument(help="A built site folder")] = Path("dist"),
     port: Annotated[int, typer.Option(min=0, max=65535, help="Port (0 picks a free one)")] = 8000,
-    host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
+    host: Annotated[
+        str | None,
+        typer.Option(help="Address to listen on [default: 127.0.0.1]", show_default=False),
+    ] = None,
+    lan: Annotated[
+        bool,
+        typer.Option(
+            "--lan", help="Listen on this machine's LAN address and print the URL as a QR code"
+        ),
+    ] = False,
+    https: Annotated[
+        bool,
+        typer.Option(
+            "--https", help="Serve over TLS with a self-signed certificate made for this run"
+        ),
+    ] = False,
     isolate: Annotated[
         bool, typer.Option(help="Send COOP/COEP headers so WASM can use threads")
     ] = True,
@@ -41,16 +56,25 @@ def serve(
         str | None, typer.Option(help="URL path to serve under, e.g. /my-repo/ (Pages: /repo/)")
     ] = None,
 ) -> None:
-    """Serve a built site locally with the right MIME types and cross-origin isolation."""
-    from sitegen.commands.serve import serve_forever
+    """Serve a built site locally with the right MIME types and cross-origin isolation; --lan
+    --https to open it on a phone."""
+    from sitegen.commands.serve import ServeOptions, serve_forever
 
+    if lan and host is not None:
+        raise typer.BadParameter(
+            "--lan finds the address itself; pass either --lan or --host", param_hint="--host"
+        )
     serve_forever(
-        directory,
-        host=host,
-        port=port,
-        isolate=isolate,
-        as_host=as_host.value,
-        base_path=base_path,
+        ServeOptions(
+            directory,
+            host=host,
+            port=port,
+            isolate=isolate,
+            as_host=as_host.value,
+            base_path=base_path,
+            lan=lan,
+            https=https,
+        )
     )
 
 

@@ -5,6 +5,9 @@ use threads, as a host that reads the site's ``_headers`` would send them.
 ``as_host`` serves a site the way a host would instead, to see the deployed behaviour first:
 ``github-pages`` (under a sub-path such as /REPO/, no custom headers, Pages' caching),
 ``netlify`` (exactly the headers of the site's own ``_headers``) or ``static`` (no custom headers).
+
+``tls`` (a certificate and key, PEM) makes it an HTTPS server with the same headers: a phone
+gives the camera only to a secure origin (``sitegen serve --lan --https``).
 """
 
 from __future__ import annotations
@@ -12,6 +15,11 @@ from __future__ import annotations
 import fnmatch
 import functools
 import http.server
+import os
+import shutil
+import ssl
+import sys
+import tempfile
 import threading
 import urllib.parse
 from dataclasses import dataclass, field
@@ -28,6 +36,8 @@ from sitegen.errors import OutputError
 
 HOSTS = ("local", "github-pages", "netlify", "static")
 PAGES_BASE_PATH = "/repo/"
+# A client that connects and never finishes the TLS handshake holds only its own thread, this long.
+TLS_HANDSHAKE_TIMEOUT_S = 10
 
 
 @dataclass(frozen=True)
@@ -118,6 +128,44 @@ class SiteRequestHandler(http.server.SimpleHTTPRequestHandler):
         super().log_message(format, *args)
 
 
+class SiteServer(http.server.ThreadingHTTPServer):
+    """The threading HTTP server; with TLS, each connection's handshake runs in its own thread
+    (not in the loop that accepts connections) and a refused one is a log line, not a traceback."""
+
+    daemon_threads = True
+    quiet = False
+    scheme = "http"
+
+    def finish_request(self, request, client_address) -> None:
+        if isinstance(request, ssl.SSLSocket) and not self._handshake(request, client_address):
+            return
+        super().finish_request(request, client_address)
+
+    def _handshake(self, connection: ssl.SSLSocket, client_address) -> bool:
+        connection.settimeout(TLS_HANDSHAKE_TIMEOUT_S)
+        try:
+            connection.do_handshake()
+        except ssl.SSLError as error:
+            self._log_refused_handshake(client_address[0], error)
+            return False
+        except OSError:  # a timeout, or a browser's spare connection closed unused
+            return False
+        connection.settimeout(None)
+        return True
+
+    def _log_refused_handshake(self, client: str, error: ssl.SSLError) -> None:
+        if self.quiet or isinstance(error, ssl.SSLEOFError):
+            return
+        reason = error.reason or str(error)
+        if reason == "HTTP_REQUEST":
+            why = "it asked for http://; open the https:// address"
+        elif "CERTIFICATE" in reason or "UNKNOWN_CA" in reason:
+            why = "its browser does not trust the certificate yet; accept the warning once"
+        else:
+            why = f"TLS failed: {reason}"
+        print(f"{client}: {why}", file=sys.stderr, flush=True)
+
+
 def make_server(
     directory: Path,
     *,
@@ -127,35 +175,68 @@ def make_server(
     prefix: str | None = None,
     as_host: str = "local",
     quiet: bool = False,
-) -> http.server.ThreadingHTTPServer:
+    tls: tuple[bytes, bytes] | None = None,
+) -> SiteServer:
+    """A server for ``directory`` on ``host``:``port``; ``tls`` is (certificate PEM, key PEM)."""
     if not (directory / "index.html").is_file():
         raise OutputError(f"{directory} has no index.html; build a site first: sitegen build MODEL")
     profile = host_profile(as_host, directory, isolate=isolate, prefix=prefix)
     profile = HostProfile(profile.rules, profile.cache_control, _slashed(profile.prefix))
     handler = type("Handler", (SiteRequestHandler,), {"profile": profile})
     try:
-        server = http.server.ThreadingHTTPServer(
-            (host, port), functools.partial(handler, directory=str(directory))
-        )
+        server = SiteServer((host, port), functools.partial(handler, directory=str(directory)))
     except OSError as exc:
         raise OutputError(
             f"cannot listen on {host}:{port} ({exc.strerror}); pick another --port"
         ) from None
-    server.quiet = quiet  # type: ignore[attr-defined]
-    server.daemon_threads = True
+    server.quiet = quiet
+    if tls is not None:
+        _use_tls(server, *tls)
     return server
 
 
-def serve_in_thread(directory: Path, **kwargs) -> tuple[http.server.ThreadingHTTPServer, str]:
+def _use_tls(server: SiteServer, cert_pem: bytes, key_pem: bytes) -> None:
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.set_alpn_protocols(["http/1.1"])
+    _load_certificate(context, cert_pem, key_pem)
+    # Handshakes wait for the connection's own thread (SiteServer.finish_request).
+    server.socket = context.wrap_socket(
+        server.socket, server_side=True, do_handshake_on_connect=False
+    )
+    server.scheme = "https"
+
+
+def _load_certificate(context: ssl.SSLContext, cert_pem: bytes, key_pem: bytes) -> None:
+    """``load_cert_chain`` reads only files: the key is on disk, readable by this user alone, in
+    a private folder of its own, for as long as that call takes."""
+    folder = tempfile.mkdtemp(prefix="sitegen-tls-")  # mode 0700
+    try:
+        cert_path, key_path = os.path.join(folder, "cert.pem"), os.path.join(folder, "key.pem")
+        _write_private(cert_path, cert_pem)
+        _write_private(key_path, key_pem)
+        context.load_cert_chain(cert_path, key_path)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _write_private(path: str, data: bytes) -> None:
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "wb") as file:
+        file.write(data)
+
+
+def serve_in_thread(directory: Path, **kwargs) -> tuple[SiteServer, str]:
     """Start a server in a background thread; returns it and its base URL (for tests, benchmarks)."""
     server = make_server(directory, quiet=True, **kwargs)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server, base_url(server)
 
 
-def base_url(server: http.server.ThreadingHTTPServer) -> str:
+def base_url(server: SiteServer) -> str:
     host, port = server.server_address[:2]
-    return f"http://{host}:{port}{server.RequestHandlerClass.func.profile.prefix}"
+    prefix = server.RequestHandlerClass.func.profile.prefix
+    return f"{server.scheme}://{host}:{port}{prefix}"
 
 
 def _slashed(prefix: str) -> str:
