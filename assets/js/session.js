@@ -80,14 +80,17 @@ export class DetectorSession {
    * @param {EventTarget} options.events  where the sitegen:* events go (the window)
    * @param {string} [options.firstRuntime]  the runtime the build expects the page to start with ('litert' or 'tfjs')
    * @param {UploadUrl} [options.uploads]  the blob: URL of the uploaded file on show
+   * @param {{threshold?: number, maxDetections?: number, showLabels?: boolean}} [options.remembered]
+   *   the person's settings from an earlier visit (settings.js); the address still wins
    */
-  constructor({ ui, overlay, query, events, firstRuntime, uploads = new UploadUrl() }) {
+  constructor({ ui, overlay, query, events, firstRuntime, uploads = new UploadUrl(), remembered = {} }) {
     this.ui = ui;
     this.overlay = overlay;
     this.query = query;
     this.events = events;
     this.firstRuntime = firstRuntime;
     this.uploads = uploads;
+    this.remembered = remembered;
 
     this.config = null;
     this.detector = null;
@@ -104,8 +107,10 @@ export class DetectorSession {
     this.loadError = '';
     this.frameInput = null;
     const slider = Number(ui.threshold.value);
-    this.threshold = query.threshold ?? (Number.isFinite(slider) ? slider : DEFAULTS.threshold);
-    this.maxDetections = DEFAULTS.maxDetections;
+    this.threshold = query.threshold ?? remembered.threshold ?? (Number.isFinite(slider) ? slider : DEFAULTS.threshold);
+    this.maxDetections = query.maxDetections ?? remembered.maxDetections ?? DEFAULTS.maxDetections;
+    this.showLabels = remembered.showLabels ?? true;
+    overlay.setLabels(this.showLabels);
     this.labelFor = makeLabelLookup({});
     this.frameCounter = 0;
     // What is being shown: {kind: 'camera'|'video'|'image', element, stream?, stopLoop?, last?}.
@@ -229,10 +234,13 @@ export class DetectorSession {
   }
 
   applyConfig(loadedConfig) {
-    if (this.query.threshold === null && typeof loadedConfig.threshold === 'number') this.threshold = loadedConfig.threshold;
+    // The address, then what the person chose last time, then the build's defaults.
+    const { query, remembered } = this;
+    if (query.threshold === null && remembered.threshold === undefined && typeof loadedConfig.threshold === 'number') this.threshold = loadedConfig.threshold;
     this.ui.setThreshold(this.threshold);
-    if (Number.isInteger(loadedConfig.maxDetections) && loadedConfig.maxDetections > 0) this.maxDetections = loadedConfig.maxDetections;
-    if (this.query.maxDetections) this.maxDetections = this.query.maxDetections;
+    const configMax = Number.isInteger(loadedConfig.maxDetections) && loadedConfig.maxDetections > 0 ? loadedConfig.maxDetections : null;
+    this.maxDetections = query.maxDetections ?? remembered.maxDetections ?? configMax ?? this.maxDetections;
+    this.ui.setMaxDetections(this.maxDetections);
     this.labelFor = makeLabelLookup(loadedConfig.labels);
     this.frameInput = new FrameInput(loadedConfig.model.input.size ?? null);
   }
@@ -319,6 +327,7 @@ export class DetectorSession {
     // The overlay first, so a listener calling window.sitegen.overlay() sees this frame's boxes.
     this.overlay.show(source.element, detections, width, height);
     this.ui.showDetections(detections, { immediate: source.kind === 'image' });
+    this.ui.showCounts(detections);
     this.dispatch('sitegen:detections', {
       source: source.kind, frame: this.frameCounter, width, height, backend: this.backendName, inferenceMs, detections,
     });
@@ -335,12 +344,40 @@ export class DetectorSession {
     this.reportError(userMessage(error, 'Detection failed'));
   }
 
-  /** The threshold slider moved. A still image gets no new frames: its last result is shown again. */
+  /** The threshold slider moved. */
   setThreshold(value) {
     this.threshold = value;
     this.ui.setThreshold(value);
+    this.showAgain();
+  }
+
+  /** The most boxes shown per frame. */
+  setMaxDetections(value) {
+    this.maxDetections = value;
+    this.ui.setMaxDetections(value);
+    this.showAgain();
+  }
+
+  /** Whether boxes carry their label. */
+  setShowLabels(shown) {
+    this.showLabels = shown;
+    this.overlay.setLabels(shown);
+  }
+
+  /** The front camera is shown mirrored, and its boxes with it. */
+  setMirrored(mirrored) {
+    this.overlay.setMirrored(mirrored);
+    this.ui.setMirrored(mirrored);
+  }
+
+  // Settings changed while nothing new arrives: a still image shows its last result again (it kept
+  // every candidate); a paused video's frame is detected again at the new settings.
+  showAgain() {
     const source = this.currentSource;
-    if (source?.kind === 'image' && source.last && !source.republishQueued) {
+    if (!source?.last || source.republishQueued) return;
+    if (source.kind === 'video' && source.element.paused) {
+      this.runOnce(source);
+    } else if (source.kind === 'image') {
       source.republishQueued = true;
       this.serialised(() => {
         source.republishQueued = false;
@@ -378,6 +415,9 @@ export class DetectorSession {
     ui.showMedia(null);
     ui.showDetections([], { immediate: true });
     ui.setCameraRunning(false);
+    ui.setPlayback(false);
+    ui.showCounts([]);
+    this.setMirrored(false);
     this.stats.reset();
   }
 }

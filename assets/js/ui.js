@@ -18,9 +18,15 @@ export class PageUi {
     this.warning = byId('warning');
     this.cameraToggle = byId('camera-toggle');
     this.cameraSelect = byId('camera-select');
+    this.facingToggle = byId('facing-toggle');
+    this.playbackToggle = byId('playback-toggle');
+    this.snapshotButton = byId('snapshot');
     this.fileInput = byId('file');
     this.threshold = byId('threshold');
     this.thresholdValue = byId('threshold-value');
+    this.maxDetections = byId('max-detections');
+    this.labelsToggle = byId('show-labels');
+    this.counts = byId('counts');
     this.backend = byId('backend');
     this.fps = byId('fps');
     this.inferenceMs = byId('inference-ms');
@@ -72,6 +78,40 @@ export class PageUi {
 
   setCameraRunning(running) {
     this.cameraToggle.textContent = running ? 'Stop camera' : 'Start camera';
+    this.cameraToggle.setAttribute('aria-pressed', String(running));
+  }
+
+  /** The front/back switch, where the device has more than one camera; it names where it goes. */
+  setFacingSwitch(available, facing) {
+    this.facingToggle.hidden = !available;
+    this.facingToggle.textContent = facing === 'user' ? 'Use back camera' : 'Use front camera';
+  }
+
+  /** Play/pause for an uploaded video: shown while one is the source. */
+  setPlayback(shown) {
+    this.playbackToggle.hidden = !shown;
+    this.showPlaying(!this.video.paused);
+  }
+
+  showPlaying(playing) {
+    this.playbackToggle.textContent = playing ? 'Pause video' : 'Play video';
+  }
+
+  /** A mirrored picture (the front camera): the stage flips the video; the overlay flips its boxes. */
+  setMirrored(mirrored) {
+    this.stage.classList.toggle('mirrored', mirrored);
+  }
+
+  setMaxDetections(value) {
+    this.maxDetections.value = String(value);
+  }
+
+  /** "2 kangaroo, 1 stop sign": how many of each class the current frame shows. */
+  showCounts(detections) {
+    const counts = new Map();
+    for (const { label } of detections) counts.set(label, (counts.get(label) ?? 0) + 1);
+    const text = [...counts].map(([label, count]) => `${count} ${label}`).join(', ');
+    if (this.counts.textContent !== text) this.counts.textContent = text;
   }
 
   /** The threshold readout shows the value in use, which may be finer than the slider's steps (?threshold=0.005). */

@@ -117,10 +117,12 @@ test('object-fit: contain rectangle', () => {
   assert.deepEqual(containRect(100, 100, 0, 0), { x: 0, y: 0, width: 0, height: 0 });
 });
 
-test('class colours cycle and the detection text is "label NN%"', () => {
-  assert.equal(colourFor(1), colourFor(9));
-  assert.notEqual(colourFor(1), colourFor(2));
-  assert.match(colourFor(0), /^#/);
+test('every class has its own colour, and the detection text is "label NN%"', () => {
+  const colours = Array.from({ length: 90 }, (_, i) => colourFor(i + 1));
+  assert.equal(new Set(colours).size, 90);
+  assert.equal(colourFor(3), colourFor(3));
+  assert.match(colourFor(1), /^#/);
+  assert.match(colourFor(20), /^hsl\(/);
   assert.equal(describeDetection({ label: 'kangaroo', score: 0.871 }), 'kangaroo 87%');
 });
 

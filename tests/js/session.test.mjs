@@ -67,6 +67,11 @@ function fakeUi({ slider = '0.5' } = {}) {
     showDetections: (detections, { immediate }) => log.push(['list', detections.map((d) => d.label), immediate]),
     setCameraRunning: (running) => log.push(['cameraRunning', running]),
     setCameras: () => {},
+    setMaxDetections: (value) => log.push(['maxDetections', value]),
+    showCounts: () => {},
+    setMirrored: (mirrored) => log.push(['mirrored', mirrored]),
+    setPlayback: () => {},
+    setFacingSwitch: () => {},
   };
 }
 
@@ -74,6 +79,8 @@ function fakeOverlay(log) {
   return {
     show: (element, detections, width, height) => log.push(['overlay', detections.length, width, height]),
     clear: () => log.push(['overlay.clear']),
+    setLabels: () => {},
+    setMirrored: () => {},
   };
 }
 
@@ -109,7 +116,12 @@ function makeSession({ query = {}, slider } = {}) {
     });
   }
   const released = [];
-  const uploads = { release: () => released.push('release'), urlFor: () => 'blob:fake' };
+  const uploads = {
+    release: () => released.push('release'),
+    create: () => 'blob:fake',
+    adopt: (url) => released.push(`adopt ${url}`),
+    discard: (url) => released.push(`discard ${url}`),
+  };
   const session = new DetectorSession({
     ui,
     overlay: fakeOverlay(ui.log),
@@ -354,7 +366,8 @@ test('stopping a camera stops its loop and tracks and resets the video and the r
   assert.equal(ui.video.srcObject, null);
   assert.deepEqual(ui.log, [
     ['video.pause'], ['video.removeAttribute', 'src'], ['video.load'],
-    ['overlay.clear'], ['media', null], ['list', [], true], ['cameraRunning', false], ['stats', null, null],
+    ['overlay.clear'], ['media', null], ['list', [], true], ['cameraRunning', false], ['mirrored', false],
+    ['stats', null, null],
   ]);
   assert.deepEqual(released, ['release']);
   ui.log.length = 0;
@@ -432,8 +445,16 @@ test('the player: a file that is neither image nor video, an image, and a camera
   assert.equal(seen.at(-1).detail.message, 'notes.pdf is not an image or a video. Choose an image (JPEG, PNG…) or a video (MP4, WebM…).');
   assert.equal(session.currentSource, null);
 
+  // The image is decoded off-screen first (probeImage), then shown.
+  t.after(() => {
+    delete globalThis.Image;
+  });
+  globalThis.Image = class { naturalWidth = 800; naturalHeight = 600; async decode() {} };
   ui.image.decode = async () => {};
-  await player.openFile({ name: 'roo.png', type: 'image/png' });
+  await player.openFile({ name: 'empty.png', type: 'image/png', size: 0 });
+  assert.equal(seen.at(-1).detail.message, 'empty.png is empty (0 bytes). Choose another file.');
+  assert.equal(session.currentSource, null);
+  await player.openFile({ name: 'roo.png', type: 'image/png', size: 1000 });
   assert.equal(session.currentSource.kind, 'image');
   assert.equal(ui.image.src, 'blob:fake');
   assert.equal(ui.status.textContent, 'Showing the uploaded image; the detector is still loading…');
@@ -444,7 +465,7 @@ test('the player: a file that is neither image nor video, an image, and a camera
   });
   globalThis.window = { isSecureContext: false };
   ui.log.length = 0;
-  await player.startCamera('');
+  await player.startCamera();
   assert.equal(session.currentSource, null);
   assert.deepEqual(seen.at(-1).detail, { message: MESSAGES.insecure });
   const steps = ui.log.filter(([what]) => ['cameraRunning', 'status'].includes(what));
