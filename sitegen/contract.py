@@ -364,6 +364,10 @@ class SiteConfig:
     max_detections: int
     labels: dict[int, str]
     model: ModelSpec
+    # The page's own words, as the Markdown the build was given (--description, --model-card);
+    # rendered into the page by sitegen.site.page_text, at build time and again by publish.
+    description: str = ""
+    model_card: str = ""
     # backend -> True (agrees with TensorFlow), False (disagrees: never auto-selected), or None
     # (not verified); the page tries backends in ``backend_order`` and skips the False ones.
     verified_backends: dict[str, bool | None] = field(default_factory=dict)
@@ -379,6 +383,8 @@ class SiteConfig:
             "schema": CONFIG_SCHEMA,
             "generator": f"sitegen {self.sitegen_version}".strip(),
             "title": self.title,
+            "description": self.description,
+            "modelCard": self.model_card,
             "threshold": self.threshold,
             "maxDetections": self.max_detections,
             "labels": _labels_to_json(self.labels),
@@ -398,6 +404,8 @@ class SiteConfig:
         generator = str(data.get("generator", ""))
         return cls(
             title=str(data["title"]),
+            description=str(data.get("description") or ""),
+            model_card=str(data.get("modelCard") or ""),
             threshold=float(data["threshold"]),
             max_detections=int(data["maxDetections"]),
             labels={int(k): str(v) for k, v in data["labels"].items()},

@@ -13,6 +13,7 @@ import { makeLabelLookup, selectDetections } from './postprocess.js';
 import { BackendLauncher, chooseBackend, deviceClass, hasHardwareGpu } from './runtime.js';
 import { UploadUrl } from './sources.js';
 import { fastestAgreeing, timeBackends } from './tuning.js';
+import { watchRuntimeDownloads } from './ui.js';
 
 const SOURCE_STATUS = { camera: 'Camera on', video: 'Playing the uploaded video', image: 'Showing the uploaded image' };
 
@@ -190,6 +191,7 @@ export class DetectorSession {
   async load() {
     const { ui, query } = this;
     for (const problem of query.problems) ui.addWarning(problem);
+    const stopWatching = watchRuntimeDownloads((bytes) => ui.setRuntimeBytes(bytes));
     this.preloadRuntime();
     try {
       this.config = await loadConfig();
@@ -206,6 +208,7 @@ export class DetectorSession {
       this.detector = loaded;
       this.tuningCandidates = query.backend ? [] : await this.tuningCandidatesFor(backend.name);
     } catch (error) {
+      stopWatching();
       this.loadFailed = true;
       ui.hideProgress();
       ui.setStatus(this.currentStatus());
@@ -215,6 +218,7 @@ export class DetectorSession {
       this.settleReady.reject(new Error(message));
       return;
     }
+    stopWatching();
     ui.setStatus(this.currentStatus());
     this.settleReady.resolve();
     this.dispatch('sitegen:ready', { backend: this.backendName, failures: this.backendFailures });

@@ -41,14 +41,27 @@ export class PageUi {
   }
 
   setProgress(loaded, total) {
+    this.modelBytes = { loaded, total };
     if (total > 0) {
       this.progress.max = total;
       this.progress.value = Math.min(loaded, total);
-      this.setStatus(`Loading the model… ${formatMegabytes(loaded)} of ${formatMegabytes(total)}`);
     } else {
       this.progress.removeAttribute('value'); // indeterminate
-      this.setStatus(`Loading the model… ${formatMegabytes(loaded)}`);
     }
+    this.showLoading();
+  }
+
+  /** Bytes of the runtime (TF.js or LiteRT.js: scripts and WebAssembly) downloaded so far. */
+  setRuntimeBytes(bytes) {
+    this.runtimeBytes = bytes;
+    if (!this.progress.hidden) this.showLoading();
+  }
+
+  showLoading() {
+    const { loaded, total } = this.modelBytes ?? { loaded: 0, total: 0 };
+    const model = total > 0 ? `${formatMegabytes(loaded)} of ${formatMegabytes(total)}` : formatMegabytes(loaded);
+    const runtime = this.runtimeBytes ? `; runtime ${formatMegabytes(this.runtimeBytes)}` : '';
+    this.setStatus(`Loading the model… ${model}${runtime}`);
   }
 
   hideProgress() {
@@ -78,7 +91,6 @@ export class PageUi {
 
   setCameraRunning(running) {
     this.cameraToggle.textContent = running ? 'Stop camera' : 'Start camera';
-    this.cameraToggle.setAttribute('aria-pressed', String(running));
   }
 
   /** The front/back switch, where the device has more than one camera; it names where it goes. */
@@ -219,6 +231,28 @@ export class ListThrottle {
     this.lastRender = this.now();
     this.render(detections);
   }
+}
+
+/**
+ * Reports the bytes of the runtime's files (vendor/) as each finishes downloading: the runtimes
+ * fetch their WebAssembly themselves, so the page sees them only through resource timing.
+ * @returns {() => void} stop
+ */
+export function watchRuntimeDownloads(report) {
+  if (typeof PerformanceObserver !== 'function') return () => {};
+  let bytes = 0;
+  const observer = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      if (entry.name.includes('/vendor/')) bytes += entry.encodedBodySize || entry.transferSize || 0;
+    }
+    report(bytes);
+  });
+  try {
+    observer.observe({ type: 'resource', buffered: true });
+  } catch {
+    return () => {};
+  }
+  return () => observer.disconnect();
 }
 
 function formatMegabytes(bytes) {

@@ -51,6 +51,22 @@ def build(
         typer.Option(help="labelmap.pbtxt, labels.txt or labels.json (found beside the model)"),
     ] = None,
     title: Annotated[str | None, typer.Option(help="Page title (default from the labels)")] = None,
+    description: Annotated[
+        str | None,
+        typer.Option(
+            help="Text under the title, Markdown (at most 2,000 characters); "
+            "or a .md/.txt file holding it",
+            show_default=False,
+        ),
+    ] = None,
+    model_card: Annotated[
+        Path | None,
+        typer.Option(
+            help="Markdown file (at most 100 KB) shown under 'About this model': "
+            "intended use, training data, metrics",
+            show_default=False,
+        ),
+    ] = None,
     threshold: Annotated[
         float, typer.Option(help="Default score threshold", callback=_threshold)
     ] = DEFAULT_THRESHOLD,
@@ -96,6 +112,8 @@ def build(
         out=out,
         labels=labels,
         title=title,
+        description=description,
+        model_card=model_card,
         threshold=threshold,
         max_detections=max_detections,
         quantize=quantize.value,

@@ -25,7 +25,7 @@ from sitegen.model.source import ModelSource, errors_in_user_terms, locate
 from sitegen.model.tfjs import TFJS_MODEL_FILE, read_tfjs_model, record_metadata, recorded_model
 from sitegen.progress import note, stage
 from sitegen.resources import litert_runtime_dir, runtime_dir
-from sitegen.site import write
+from sitegen.site import page_text, write
 from sitegen.site.render import render_site
 
 
@@ -35,6 +35,9 @@ class BuildOptions:
     out: Path
     labels: Path | None = None
     title: str | None = None
+    # Markdown under the title: the text itself, or a .md/.txt file holding it (page_text).
+    description: str | None = None
+    model_card: Path | None = None  # a Markdown file shown under "About this model"
     threshold: float = DEFAULT_THRESHOLD
     max_detections: int = DEFAULT_MAX_DETECTIONS
     quantize: str = "none"
@@ -66,6 +69,7 @@ def build(options: BuildOptions) -> BuildResult:
     write.check_output(options.out, force=options.force, model=options.model)
     runtime_dir()  # fail before a long conversion, not after it
     litert_runtime_dir()
+    texts = _page_texts(options)  # a missing or oversized file stops the build here, not later
     truth = _accuracy_set(options)
     with tempfile.TemporaryDirectory(prefix="sitegen-") as workdir:
         source = locate(options.model, Path(workdir))
@@ -73,7 +77,7 @@ def build(options: BuildOptions) -> BuildResult:
         staging = write.staging_folder(options.out)
         try:
             with errors_in_user_terms(source):
-                config = _site_into(staging, source, pipeline, options)
+                config = _site_into(staging, source, pipeline, options, texts)
             if truth is not None:
                 _check_accuracy(staging, truth, options.min_ap)
             count = sum(1 for p in staging.rglob("*") if p.is_file())
@@ -94,6 +98,8 @@ def build_record(options: BuildOptions) -> dict:
     flags = {
         "--labels": options.labels and str(options.labels.resolve()),
         "--title": options.title,
+        "--description": options.description and _description_argument(options.description),
+        "--model-card": options.model_card and str(options.model_card.resolve()),
         "--threshold": options.threshold != defaults.threshold and f"{options.threshold:g}",
         "--max-detections": options.max_detections != defaults.max_detections
         and str(options.max_detections),
@@ -107,11 +113,40 @@ def build_record(options: BuildOptions) -> dict:
     return {"model": str(options.model.resolve()), "arguments": arguments}
 
 
+def _description_argument(value: str) -> str:
+    """--description as recorded: a file by its absolute path (publish makes it relative to the
+    repository, as --labels), text as it is."""
+    path = page_text.description_file(value)
+    return str(path.resolve()) if path else value
+
+
+def _page_texts(options: BuildOptions) -> dict[str, str]:
+    """The description's and the model card's Markdown, checked, with a note on what the page
+    shows as text (links and images that would not work from the site)."""
+    texts = {
+        "description": page_text.read_description(options.description),
+        "model_card": page_text.read_model_card(options.model_card),
+    }
+    for field, option in (("description", "--description"), ("model_card", "--model-card")):
+        changed = page_text.shown_as_text(texts[field])
+        if changed:
+            more = f" and {len(changed) - 3} more" if len(changed) > 3 else ""
+            note(
+                f"  {option}: shown as text on the page: {', '.join(changed[:3])}{more} (the page "
+                "links only to https:, http: and mailto: addresses, and shows no images)"
+            )
+    return texts
+
+
 def _site_into(
-    staging: Path, source: ModelSource, pipeline: PipelineSettings, options: BuildOptions
+    staging: Path,
+    source: ModelSource,
+    pipeline: PipelineSettings,
+    options: BuildOptions,
+    texts: dict[str, str],
 ) -> SiteConfig:
     spec = model_into(staging / MODEL_FOLDER, source, pipeline, options.conversion)
-    config = _site_config(options, source, spec)
+    config = dataclasses.replace(_site_config(options, source, spec), **texts)
     with stage("Rendering the page"):
         _write_generated(staging, config)
         write.copy_static(staging, litert=spec.litert is not None)

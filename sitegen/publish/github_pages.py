@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shlex
 import tempfile
+import textwrap
 from pathlib import Path
 
 from sitegen import __version__
@@ -70,11 +71,24 @@ def build_command(record: dict, root: Path, model: Path | None) -> list[str]:
     if not record and model is None:
         raise PublishError("the site records no model; pass --model PATH (inside the repository)")
     arguments = list(record.get("arguments", []))
-    for flag in ("--labels", "--verify-image"):
+    for flag in ("--labels", "--verify-image", "--model-card", "--description"):
         if flag in arguments:
             index = arguments.index(flag) + 1
-            arguments[index] = _inside(Path(arguments[index]), root, flag)
+            if flag != "--description" or _recorded_file(arguments[index]):
+                arguments[index] = _inside(Path(arguments[index]), root, flag)
     return ["sitegen", "build", _inside(source, root, "the model"), "--out", BUILD_DIR, *arguments]
+
+
+def _recorded_file(value: str) -> bool:
+    """Whether a recorded --description names its file (the build records it absolute) rather
+    than being the text itself."""
+    from sitegen.site.page_text import TEXT_FILE_SUFFIXES
+
+    return (
+        "\n" not in value
+        and Path(value).is_absolute()
+        and value.lower().endswith(TEXT_FILE_SUFFIXES)
+    )
 
 
 def _inside(path: Path, root: Path, what: str) -> str:
@@ -122,7 +136,7 @@ jobs:
           {install}
       - name: Build the site
         run: |
-          {shlex.join(build)}
+          {_block(shlex.join(build))}
       - name: Add what GitHub Pages needs
         run: |
           {shlex.join(publish)}
@@ -142,6 +156,12 @@ jobs:
         id: deployment
         uses: actions/deploy-pages@v4
 """
+
+
+def _block(command: str) -> str:
+    """A command in the workflow's ``run: |`` block: a quoted value's later lines (a Markdown
+    --description) indented with it, so YAML keeps them in the block."""
+    return textwrap.indent(command, " " * 10).lstrip()
 
 
 def write_workflow(path: Path, text: str) -> None:

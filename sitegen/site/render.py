@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 
 import jinja2
+from markupsafe import Markup
 
 from sitegen import __version__
 from sitegen.contract import PAGE_CSP, SiteConfig, headers_file
 from sitegen.resources import assets_dir, runtime_dir, templates_dir
+from sitegen.site import page_text
 
 
 def environment() -> jinja2.Environment:
@@ -39,6 +41,7 @@ def render_site(config: SiteConfig, *, service_worker: str | None = None) -> dic
             first_runtime=_first_runtime(config),
             csp=PAGE_CSP,
             service_worker=service_worker,
+            **_page_text(config),
         )
     )
     return {
@@ -48,6 +51,39 @@ def render_site(config: SiteConfig, *, service_worker: str | None = None) -> dic
         # GitHub Pages runs Jekyll unless told not to, and Jekyll drops files starting with "_".
         ".nojekyll": "",
     }
+
+
+def _page_text(config: SiteConfig) -> dict:
+    """The description (under the title; headings from h2) and "About this model" (the model's
+    facts, the model card's headings from h3). Markup only from ``page_text``, which renders the
+    Markdown with raw HTML off; everything else the template escapes."""
+    spec = config.model
+    size = spec.input_size
+    return {
+        "description_text": page_text.to_plain_text(config.description),
+        "description_html": Markup(page_text.to_html(config.description, top_level=2)),
+        "model_card_html": Markup(page_text.to_html(config.model_card, top_level=3)),
+        "about": {
+            "format": "TensorFlow.js graph model"
+            + (", and a .tflite for LiteRT.js" if spec.litert else ""),
+            "input": f"{size[1]} × {size[0]} pixels" if size else "any size",
+            "classes": len(config.labels),
+            "download": _download(config),
+        },
+    }
+
+
+def _download(config: SiteConfig) -> str:
+    """The weights the page downloads, per runtime ("" when config.json does not list them)."""
+    sizes = [("TF.js", config.model.files)]
+    if config.model.litert:
+        sizes.insert(0, ("LiteRT.js", config.model.litert.files))
+    shown = [f"{_size(sum(n for _, n in files))} ({runtime})" for runtime, files in sizes if files]
+    return ", or ".join(shown)
+
+
+def _size(count: int) -> str:
+    return f"{count / 1e6:.1f} MB" if count >= 1e6 else f"{max(1, round(count / 1e3))} kB"
 
 
 def _page_modules() -> list[str]:

@@ -9,6 +9,7 @@ import base64
 import io
 import json
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -212,7 +213,7 @@ def test_snapshot_is_the_picture_at_its_size_with_the_boxes(browser, default_sit
             page.get_by_role("button", name="Save snapshot").click()
         saved = download.value
         assert saved.suggested_filename.endswith(".png")
-        png = Image.open(io.BytesIO(open(saved.path(), "rb").read()))
+        png = Image.open(io.BytesIO(Path(saved.path()).read_bytes()))
         watcher.assert_clean()
         page.context.close()
     assert png.format == "PNG" and png.size == (640, 480)
@@ -231,7 +232,12 @@ def test_snapshot_is_the_picture_at_its_size_with_the_boxes(browser, default_sit
             assert np.abs(edge - source).max() > 60, ("no box line", d, x)
         # ... and the picture inside the box is the picture.
         cx, cy = (x0 + x1) // 2, (y0 + ymid) // 2 + (y1 - y0) // 4
-        assert np.abs(shot[cy - 3 : cy + 3, cx - 3 : cx + 3] - original[cy - 3 : cy + 3, cx - 3 : cx + 3]).max() <= 2
+        assert (
+            np.abs(
+                shot[cy - 3 : cy + 3, cx - 3 : cx + 3] - original[cy - 3 : cy + 3, cx - 3 : cx + 3]
+            ).max()
+            <= 2
+        )
 
 
 # Chromium's fake camera says nothing about which way it faces; a phone's front camera says "user".
@@ -256,7 +262,8 @@ def test_front_camera_is_mirrored_with_its_boxes(launch, default_site, sign_foot
             """() => {
               window.__drawn = [];
               addEventListener('sitegen:detections', (e) => {
-                if (e.detail.detections.length) window.__drawn.push({detail: e.detail, overlay: window.sitegen.overlay()});
+                if (!e.detail.detections.length) return;
+                window.__drawn.push({detail: e.detail, overlay: window.sitegen.overlay()});
               });
             }"""
         )
@@ -275,7 +282,9 @@ def test_front_camera_is_mirrored_with_its_boxes(launch, default_site, sign_foot
             # The event keeps the camera's coordinates; the overlay draws them mirrored.
             expected_x = content["x"] + (1 - d["box"]["x"] - d["box"]["width"]) * content["width"]
             assert box["x"] == pytest.approx(expected_x, abs=1.5)
-            assert box["y"] == pytest.approx(content["y"] + d["box"]["y"] * content["height"], abs=1.5)
+            assert box["y"] == pytest.approx(
+                content["y"] + d["box"]["y"] * content["height"], abs=1.5
+            )
             assert box["width"] == pytest.approx(d["box"]["width"] * content["width"], abs=1.5)
 
 
@@ -363,7 +372,9 @@ def test_files_the_page_cannot_open_keep_the_picture(browser, default_site, scen
         _wait_events(page, "image")
         for name, (data, mime, message) in BAD_FILES.items():
             data = _big_png(8660, 5774) if data is None else data
-            page.evaluate("window.__errors = []; addEventListener('sitegen:error', (e) => window.__errors.push(e.detail.message))")
+            page.evaluate(
+                "window.__errors = []; addEventListener('sitegen:error', (e) => window.__errors.push(e.detail.message))"
+            )
             page.set_input_files("#file", files=[{"name": name, "mimeType": mime, "buffer": data}])
             page.wait_for_function("window.__errors.length > 0", timeout=30_000)
             shown = page.inner_text("#error")

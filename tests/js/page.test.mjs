@@ -208,3 +208,44 @@ test('the detection list is throttled for live sources, immediate for a still im
   tick(5000);
   assert.equal(rendered.length, 4, 'unchanged text is not rewritten');
 });
+
+test('settings are remembered per site, checked on the way in, and survive broken storage', async () => {
+  const { SettingsStore, settingsKey } = await import('../../assets/js/settings.js');
+  assert.equal(settingsKey('/repo/'), 'sitegen:settings:/repo/');
+  assert.equal(settingsKey('/repo/index.html'), 'sitegen:settings:/repo/');
+  const data = new Map();
+  const storage = { getItem: (k) => data.get(k) ?? null, setItem: (k, v) => data.set(k, v) };
+  const store = new SettingsStore(storage, 'k');
+  assert.deepEqual(store.values, {});
+  store.update({ threshold: 0.7, maxDetections: 5, showLabels: false, facing: 'user' });
+  store.update({ maxDetections: 0 }); // not valid: forgotten, not stored
+  assert.deepEqual(new SettingsStore(storage, 'k').values, { threshold: 0.7, showLabels: false, facing: 'user' });
+  data.set('k', JSON.stringify({ version: 1, threshold: 7, cameraId: 3, facing: 'sideways', showLabels: true }));
+  assert.deepEqual(new SettingsStore(storage, 'k').values, { showLabels: true });
+  data.set('k', '{not json');
+  assert.deepEqual(new SettingsStore(storage, 'k').values, {});
+  const refusing = { getItem: () => { throw new Error('blocked'); }, setItem: () => { throw new Error('quota'); } };
+  const forgetful = new SettingsStore(refusing, 'k');
+  forgetful.update({ threshold: 0.2 });
+  assert.equal(forgetful.get('threshold'), 0.2, 'kept for this visit');
+  assert.deepEqual(new SettingsStore(null, 'k').values, {});
+});
+
+test('camera resolution follows the model input; snapshot names are safe', async () => {
+  const { cameraResolution } = await import('../../assets/js/camera.js');
+  const { snapshotFileName } = await import('../../assets/js/snapshot.js');
+  assert.deepEqual(cameraResolution(null), [640, 480]);
+  assert.deepEqual(cameraResolution([300, 300]), [640, 480]);
+  assert.deepEqual(cameraResolution([640, 640]), [1280, 960]);
+  assert.deepEqual(cameraResolution([1024, 1024]), [1920, 1440]);
+  const date = new Date(2026, 11, 3, 14, 5, 2);
+  assert.equal(snapshotFileName('Road signs <demo>', date), 'road-signs-demo-2026-12-03-140502.png');
+  assert.equal(snapshotFileName('***', date), 'snapshot-2026-12-03-140502.png');
+});
+
+test('a drop or paste opens the first file it carries', async () => {
+  const { firstFile } = await import('../../assets/js/drop.js');
+  assert.equal(firstFile({ files: [] }), null);
+  assert.equal(firstFile(null), null);
+  assert.equal(firstFile({ files: ['a', 'b'] }), 'a');
+});
