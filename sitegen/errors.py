@@ -35,7 +35,8 @@ class ConversionError(SitegenError):
 
 
 class OutputError(SitegenError):
-    """The output folder cannot be written, or writing would destroy a user's files."""
+    """The output folder cannot be written, or writing would destroy a user's files; or `serve`
+    cannot listen where asked (a port in use, no LAN address)."""
 
     exit_code = 6
 
