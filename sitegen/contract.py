@@ -260,6 +260,9 @@ class ModelSpec:
     # The .tflite for LiteRT.js, or None with the reason in ``litert_missing``.
     litert: LitertSpec | None = None
     litert_missing: str = ""
+    # SHA-256 of the model's files (sitegen.model.content_hash): the page keys what it measured
+    # about the model on a device (its fastest backend) by it.
+    sha256: str = ""
 
     @property
     def backends(self) -> tuple[str, ...]:
@@ -282,6 +285,7 @@ class ModelSpec:
             "nms": self.nms.to_json(),
             "litert": self.litert.to_json() if self.litert else None,
             "litertMissing": self.litert_missing or None,
+            "sha256": self.sha256 or None,
         }
 
     @classmethod
@@ -298,6 +302,7 @@ class ModelSpec:
             nms=NmsSettings.from_json(data["nms"]),
             litert=LitertSpec.from_json(data["litert"]) if data.get("litert") else None,
             litert_missing=data.get("litertMissing") or "",
+            sha256=str(data.get("sha256") or ""),
         )
 
     def recorded_json(self, labels: dict[int, str]) -> dict:

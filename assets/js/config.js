@@ -66,6 +66,7 @@ function findProblem(config) {
     }
   }
   if (model.files !== undefined && !Array.isArray(model.files)) return '"model.files" must be a list';
+  if (model.sha256 != null && !/^[0-9a-f]{64}$/.test(model.sha256)) return '"model.sha256" must be a SHA-256 hex digest';
   if (model.litert) {
     if (!Array.isArray(model.litert.files) || !model.litert.files.length) return '"model.litert.files" must list the .tflite parts';
     if (!Array.isArray(model.litert.input?.size) || typeof model.litert.input?.name !== 'string') return '"model.litert.input" is missing';

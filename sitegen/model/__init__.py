@@ -4,7 +4,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import hashlib
+from dataclasses import dataclass, replace
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -48,7 +49,25 @@ def model_into(
     if source.kind == "tfjs":
         from sitegen.model.tfjs import tfjs_model_into
 
-        return tfjs_model_into(folder, source.path, pipeline, options.postprocess, shown=shown)
-    from sitegen.model.saved_model import saved_model_into
+        spec = tfjs_model_into(folder, source.path, pipeline, options.postprocess, shown=shown)
+    else:
+        from sitegen.model.saved_model import saved_model_into
 
-    return saved_model_into(folder, source.path, pipeline, options, shown=shown)
+        spec = saved_model_into(folder, source.path, pipeline, options, shown=shown)
+    return replace(spec, sha256=content_hash(folder.parent, spec))
+
+
+def content_hash(site: Path, spec: ModelSpec) -> str:
+    """SHA-256 over the model's bytes: the TF.js weight shards, then the .tflite parts, each in
+    order, so the same model gives the same hash in every build, however it is sharded. The page
+    remembers which backend was fastest for the model on a device by it, and measures again when
+    the model changes."""
+    digest = hashlib.sha256()
+    groups = (spec.files, spec.litert.files if spec.litert else ())
+    for group in groups:
+        digest.update(b"\0group\0")
+        for path, _ in group:
+            with open(site / path, "rb") as file:
+                for block in iter(lambda: file.read(1 << 20), b""):
+                    digest.update(block)
+    return digest.hexdigest()

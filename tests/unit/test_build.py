@@ -112,10 +112,15 @@ def test_zip_of_export_folder(run_cli, tmp_path, tiny_tf2):
 def test_rebuild_replaces_own_output_and_small_shards(run_cli, tmp_path, tiny_tf2):
     out = tmp_path / "dist"
     assert run_cli("build", tiny_tf2, "--out", out).code == 0
+    first = _check_site(out)["model"]["sha256"]
     assert run_cli("build", tiny_tf2, "--out", out, "--shard-size", "2KB").code == 0
     model = _check_site(out)["model"]
     for files in (model["files"], model["litert"]["files"]):
         assert len(files) > 1 and all(f["bytes"] <= 2 * 1024 for f in files)
+    # The page keys what it measured on a device by this: the same model, however sharded.
+    assert re.fullmatch("[0-9a-f]{64}", first) and model["sha256"] == first
+    assert run_cli("build", tiny_tf2, "--out", out, "--quantize", "float16").code == 0
+    assert _check_site(out)["model"]["sha256"] != first
 
 
 @pytest.mark.tensorflow
