@@ -37,6 +37,7 @@ function start(isolation) {
     events: window,
     firstRuntime: document.documentElement.dataset.firstRuntime,
     remembered: settings.values,
+    storage: localStorageOrNull(),
   });
   const player = new SourcePlayer(session, ui, settings.values);
   const offline = { files: null };
@@ -61,6 +62,10 @@ function pageApi(session, overlay, isolation, offline) {
     },
     get backend() {
       return session.backendName;
+    },
+    /** Why that backend runs: 'address', 'remembered', 'measured' or 'build' (see session.js). */
+    get backendChoice() {
+      return session.backendChoice;
     },
     /** How the backends measured on this device: [{name, medianMs, agrees, error?}], or null. */
     get tuning() {

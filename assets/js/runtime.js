@@ -140,16 +140,18 @@ export class BackendLauncher {
 }
 
 /**
- * Picks the backend: a forced one (?backend=) if it starts, else the first of the config's order
- * that starts and that the build did not find computing wrong results.
+ * Picks the backend: a forced one (?backend=) if it starts, else the `preferred` one (measured
+ * fastest on this device before) if it starts, else the first of the config's order that starts
+ * and that the build did not find computing wrong results.
  *
  * @returns {Promise<{name: string, detector: object, description: string, warnings: string[], failures: string[]}>}
  */
-export async function chooseBackend(launcher, forced) {
+export async function chooseBackend(launcher, forced, preferred = null) {
   const { config } = launcher;
   const warnings = [];
   const automatic = automaticBackendOrder(config);
-  const candidates = forced ? [forced, ...automatic.filter((name) => name !== forced)] : automatic;
+  const first = forced ?? preferred;
+  const candidates = first ? [first, ...automatic.filter((name) => name !== first)] : automatic;
   const failures = [];
   if (candidates.length) launcher.prefetch(candidates[0]);
 

@@ -4,13 +4,14 @@
 // Everything it holds lives on the instance; app.js creates one for the page and wires the DOM to it.
 
 import { stopStream } from './camera.js';
-import { automaticBackendOrder, loadConfig } from './config.js';
+import { loadConfig } from './config.js';
 import { DEFAULTS, LITERT_BACKENDS } from './contract.js';
 import { userMessage } from './errors.js';
 import { FrameInput } from './frame.js';
 import { loadLiteRtRuntime } from './litert.js';
 import { makeLabelLookup, selectDetections } from './postprocess.js';
-import { BackendLauncher, chooseBackend, deviceClass, hasHardwareGpu } from './runtime.js';
+import { backendsToTime, recallBackend, rememberBackend } from './choice.js';
+import { BackendLauncher, chooseBackend, hasHardwareGpu } from './runtime.js';
 import { UploadUrl } from './sources.js';
 import { fastestAgreeing, timeBackends } from './tuning.js';
 import { watchRuntimeDownloads } from './ui.js';
@@ -83,8 +84,9 @@ export class DetectorSession {
    * @param {UploadUrl} [options.uploads]  the blob: URL of the uploaded file on show
    * @param {{threshold?: number, maxDetections?: number, showLabels?: boolean}} [options.remembered]
    *   the person's settings from an earlier visit (settings.js); the address still wins
+   * @param {Storage|null} [options.storage]  where the fastest backend per model is remembered (choice.js)
    */
-  constructor({ ui, overlay, query, events, firstRuntime, uploads = new UploadUrl(), remembered = {} }) {
+  constructor({ ui, overlay, query, events, firstRuntime, uploads = new UploadUrl(), remembered = {}, storage = null }) {
     this.ui = ui;
     this.overlay = overlay;
     this.query = query;
@@ -92,6 +94,10 @@ export class DetectorSession {
     this.firstRuntime = firstRuntime;
     this.uploads = uploads;
     this.remembered = remembered;
+    this.storage = storage;
+    // Why this backend runs: 'address' (?backend=), 'remembered' (measured fastest here on an
+    // earlier visit), 'measured' (on this visit's first frame) or 'build' (the build's order).
+    this.backendChoice = null;
 
     this.config = null;
     this.detector = null;
@@ -198,7 +204,10 @@ export class DetectorSession {
       this.applyConfig(this.config);
       // Model weights download while the runtime and its backend start (see BackendLauncher).
       this.launcher = new BackendLauncher(this.config, (loaded, total) => ui.setProgress(loaded, total));
-      const backend = await chooseBackend(this.launcher, query.backend);
+      // The backend measured fastest for this model on this device last time, unless the address
+      // names one: it starts first, and nothing is measured again.
+      const recalled = query.backend ? null : recallBackend(this.storage, this.config);
+      const backend = await chooseBackend(this.launcher, query.backend, recalled);
       this.backendName = backend.name;
       this.backendFailures = backend.failures;
       ui.setBackend(backend.description);
@@ -206,7 +215,10 @@ export class DetectorSession {
       const loaded = backend.detector;
       ui.hideProgress();
       this.detector = loaded;
-      this.tuningCandidates = query.backend ? [] : await this.tuningCandidatesFor(backend.name);
+      this.backendChoice = query.backend ? 'address' : recalled !== null && backend.name === recalled ? 'remembered' : 'build';
+      if (this.backendChoice === 'remembered') ui.setBackend(`${backend.description} (fastest measured here)`);
+      this.tuningCandidates = this.backendChoice === 'build'
+        ? await backendsToTime(this.config, backend.name, query.tune, hasHardwareGpu) : [];
     } catch (error) {
       stopWatching();
       this.loadFailed = true;
@@ -249,18 +261,6 @@ export class DetectorSession {
     this.frameInput = new FrameInput(loadedConfig.model.input.size ?? null);
   }
 
-  // The backends worth timing here against the one running: GPU backends on real graphics hardware
-  // (the build already ranked the CPU ones), or every other one with ?tune=all.
-  async tuningCandidatesFor(running) {
-    const { tune } = this.query;
-    if (tune === 'off') return [];
-    const others = automaticBackendOrder(this.config).filter((name) => name !== running);
-    if (tune === 'all') return others;
-    const gpu = others.filter((name) => deviceClass(name) === 'gpu');
-    const hardware = await Promise.all(gpu.map((name) => hasHardwareGpu(name)));
-    return gpu.filter((_, i) => hardware[i]);
-  }
-
   // ---- detection ------------------------------------------------------------------------------
 
   /** Queues `task` behind every inference already queued (see SerialQueue). */
@@ -301,6 +301,8 @@ export class DetectorSession {
       this.backendName = chosen;
     }
     ui.setBackend(`${winner.started.description} (fastest of ${trials.filter((t) => t.agrees).length} measured here)`);
+    rememberBackend(this.storage, this.config, chosen, trials.filter((t) => t.agrees && t.medianMs !== null));
+    this.backendChoice = 'measured';
     ui.setStatus(previousStatus);
     this.dispatch('sitegen:tuned', { backend: this.backendName, trials: this.tuningResult });
   }

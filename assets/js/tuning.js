@@ -1,8 +1,7 @@
-// Picks the fastest backend on this device. The build ranks the CPU backends (LiteRT.js and TF.js
-// WASM) by timing them, which holds on any CPU; how fast a GPU backend is depends on the user's
-// GPU, which only the page can measure. So on the first frame the page times the GPU backends that
-// run on real graphics hardware against the one it started with, on that same frame, and switches
-// to the fastest whose detections agree with it. Pure helpers first (node --test checks them).
+// Picks the fastest backend on this device: on the first frame the page times the backends worth
+// trying (choice.js says which) against the one it started with, on that same frame, and switches
+// to the fastest whose detections agree with it. The build's own timings, from another machine,
+// only decide where the page starts. Pure helpers first (node --test checks them).
 
 /** Median of a non-empty list of numbers. */
 export function median(values) {
@@ -44,7 +43,10 @@ export function fastestAgreeing(trials) {
 
 /**
  * Times the running detector and each candidate backend on one frame and returns the trials,
- * the running one first. A candidate that cannot start or fails is recorded with its reason.
+ * the running one first. Every candidate is started and warmed up (shader compilation, kernel
+ * set-up) before any timing, then the backends take turns, one run each per round, so a burst of
+ * load on the device slows them alike instead of one of them; each backend's median is kept. A
+ * candidate that cannot start or fails is recorded with its reason.
  *
  * @param {object} options
  * @param {{name: string, detector: object}} options.current  the backend in use
@@ -52,34 +54,42 @@ export function fastestAgreeing(trials) {
  * @param {(name: string) => Promise<{name: string, detector: object, description: string}>} options.start
  * @param {(detector: object) => Promise<object[]>} options.detect  one run on the frame
  * @param {(candidates: object[]) => object[]} options.select  candidates -> shown detections
- * @param {number} [options.runs]  timed runs after one untimed warm-up run
+ * @param {number} [options.runs]  timed rounds after the warm-up run
  */
-export async function timeBackends({ current, candidates, start, detect, select, runs = 3 }) {
-  const time = async (detector) => {
-    const first = await detect(detector); // warm-up: shader compilation, kernel set-up
-    const times = [];
-    for (let i = 0; i < runs; i += 1) {
-      const started = performance.now();
-      await detect(detector);
-      times.push(performance.now() - started);
-    }
-    return { shown: select(first), medianMs: median(times) };
-  };
-  const reference = await time(current.detector);
-  const trials = [{ name: current.name, medianMs: reference.medianMs, agrees: true, started: current }];
+export async function timeBackends({ current, candidates, start, detect, select, runs = 5 }) {
+  const reference = select(await detect(current.detector));
+  const trials = [{ name: current.name, medianMs: null, agrees: true, started: current, times: [] }];
   for (const name of candidates) {
+    let started = null;
     try {
-      const started = await start(name);
-      try {
-        const result = await time(started.detector);
-        const agrees = detectionsAgree(reference.shown, result.shown);
-        trials.push({ name, medianMs: result.medianMs, agrees, started });
-      } catch (error) {
-        started.detector.dispose();
-        throw error;
-      }
+      started = await start(name);
+      const shown = select(await detect(started.detector));
+      trials.push({ name, medianMs: null, agrees: detectionsAgree(reference, shown), started, times: [] });
     } catch (error) {
+      started?.detector.dispose();
       trials.push({ name, medianMs: null, agrees: false, error: error?.message ?? String(error) });
+    }
+  }
+  for (let round = 0; round < runs; round += 1) {
+    for (const trial of trials) {
+      if (!trial.started || !trial.agrees || trial.error) continue;
+      const began = performance.now();
+      try {
+        await detect(trial.started.detector);
+      } catch (error) {
+        trial.error = error?.message ?? String(error);
+        trial.agrees = false;
+        continue;
+      }
+      trial.times.push(performance.now() - began);
+    }
+  }
+  for (const trial of trials) {
+    if (trial.times?.length) trial.medianMs = median(trial.times);
+    delete trial.times;
+    if (trial.error && trial.started && trial !== trials[0]) {
+      trial.started.detector.dispose();
+      trial.started = null;
     }
   }
   return trials;

@@ -72,3 +72,47 @@ test('timeBackends times each candidate on the same frame and records failures',
   assert.ok(trials[0].medianMs > trials[1].medianMs);
   assert.equal(fastestAgreeing(trials), 'litert-webgpu');
 });
+
+test('the backends take turns: a burst of load slows them alike', async () => {
+  const order = [];
+  const fake = (name) => ({ name, description: name, detector: { dispose() {}, detect: async () => { order.push(name); return []; } } });
+  await timeBackends({
+    current: fake('a'),
+    candidates: ['b'],
+    start: async (name) => fake(name),
+    detect: (detector) => detector.detect(),
+    select: (candidates) => candidates,
+    runs: 3,
+  });
+  assert.deepEqual(order, ['a', 'b', 'a', 'b', 'a', 'b', 'a', 'b'], 'warm-ups, then rounds');
+});
+
+test('the fastest backend is remembered per model and device, and measured again when the model changes', async () => {
+  const { backendsToTime, choiceKey, recallBackend, rememberBackend } = await import('../../assets/js/choice.js');
+  const data = new Map();
+  const storage = { getItem: (k) => data.get(k) ?? null, setItem: (k, v) => data.set(k, v) };
+  const config = (sha256, verified = {}) => ({
+    model: { sha256, litert: { files: [{}] } },
+    backends: { order: ['litert-wasm', 'wasm', 'webgl', 'cpu'], verified },
+  });
+  const a = config('a'.repeat(64));
+  assert.equal(choiceKey(a), `sitegen:backend:${'a'.repeat(64)}`);
+  assert.equal(choiceKey(config('')), null, 'no hash, nothing remembered');
+  assert.equal(recallBackend(storage, a), null);
+  rememberBackend(storage, a, 'wasm', [{ name: 'wasm', medianMs: 20, started: {} }], 1000);
+  assert.equal(recallBackend(storage, a, 2000), 'wasm');
+  assert.deepEqual(JSON.parse(data.get(choiceKey(a))).trials, [{ name: 'wasm', medianMs: 20 }]);
+  assert.equal(recallBackend(storage, config('b'.repeat(64)), 2000), null, 'another model');
+  assert.equal(recallBackend(storage, config('a'.repeat(64), { wasm: false }), 2000), null, 'no longer verified');
+  assert.equal(recallBackend(storage, a, 1000 + 31 * 24 * 3600 * 1000), null, 'measured too long ago');
+  data.set(choiceKey(a), '{broken');
+  assert.equal(recallBackend(storage, a), null);
+  assert.equal(recallBackend(null, a), null);
+
+  // What is timed against the running backend: GPU ones only on real hardware, never TF.js's cpu.
+  const noGpu = async () => false;
+  assert.deepEqual(await backendsToTime(a, 'litert-wasm', 'auto', noGpu), ['wasm']);
+  assert.deepEqual(await backendsToTime(a, 'litert-wasm', 'auto', async () => true), ['wasm', 'webgl']);
+  assert.deepEqual(await backendsToTime(a, 'litert-wasm', 'all', noGpu), ['wasm', 'webgl', 'cpu']);
+  assert.deepEqual(await backendsToTime(a, 'litert-wasm', 'off', noGpu), []);
+});
