@@ -214,6 +214,10 @@ class LitertSpec:
     input_dtype: str  # "uint8" or "float32": LiteRT takes the model's own input type
     input_size: tuple[int, int]
     outputs: dict[str, str]  # role (raw_boxes, raw_scores) -> output name in the signature
+    # "none" (float32), "float16" (float16-stored weights, float32 compute) or "int8" (full
+    # integer: int8 weights and activations, float32 outputs; close to float TensorFlow, not
+    # equal to it: docs/int8.md). The input and outputs' types are the same whichever it is.
+    quantization: str = "none"
 
     def to_json(self) -> dict:
         return {
@@ -225,6 +229,7 @@ class LitertSpec:
                 "size": list(self.input_size),
             },
             "outputs": _outputs_to_json(self.outputs),
+            "quantization": self.quantization,
         }
 
     @classmethod
@@ -237,6 +242,7 @@ class LitertSpec:
             input_dtype=str(data["input"]["dtype"]),
             input_size=size,
             outputs=_outputs_from_json(data["outputs"]),
+            quantization=str(data.get("quantization") or "none"),
         )
 
 

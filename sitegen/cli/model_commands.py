@@ -73,7 +73,21 @@ def build(
     max_detections: Annotated[
         int, typer.Option(min=1, max=1000, help="Boxes shown at most")
     ] = DEFAULT_MAX_DETECTIONS,
-    quantize: Annotated[Quantize, typer.Option(help="Weight quantization")] = Quantize.none,
+    quantize: Annotated[
+        Quantize,
+        typer.Option(
+            help="float16/uint8: TF.js weights (the .tflite: float16-stored / float32); "
+            "int8: a full-integer .tflite (faster in LiteRT.js WASM), TF.js stays float32"
+        ),
+    ] = Quantize.none,
+    calibration_images: Annotated[
+        Path | None,
+        typer.Option(
+            help="--quantize int8: folder of JPEG/PNG images like the camera's to calibrate on "
+            "(8 or more; up to 200 used). Default: the verify image and variations of it",
+            show_default=False,
+        ),
+    ] = None,
     shard_size: Annotated[
         str, typer.Option(help="Largest weight file, e.g. 4MB (CDN and cache friendly)")
     ] = "4MB",
@@ -98,7 +112,10 @@ def build(
             min=0.0, max=1.0, help="Refuse the site if the page's AP@.5 on --eval-images is lower"
         ),
     ] = None,
-    eval_images: Annotated[Path | None, typer.Option(help="Annotated images for --min-ap")] = None,
+    eval_images: Annotated[
+        Path | None,
+        typer.Option(help="Annotated images for --min-ap (and --quantize int8's accuracy)"),
+    ] = None,
     eval_annotations: Annotated[
         Path | None, typer.Option(help="Their annotations: COCO JSON, CSV or a VOC folder")
     ] = None,
@@ -117,6 +134,7 @@ def build(
         threshold=threshold,
         max_detections=max_detections,
         quantize=quantize.value,
+        calibration_images=calibration_images,
         shard_bytes=parse_size(shard_size),
         postprocess=postprocess.value,
         force=force,

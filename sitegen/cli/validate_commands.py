@@ -90,7 +90,13 @@ def eval_command(
     ] = None,
     quantize: Annotated[
         str | None,
-        typer.Option(help="For a model: variants to build and compare, e.g. none,float16,uint8"),
+        typer.Option(
+            help="For a model: variants to build and compare, e.g. none,float16,uint8,int8"
+        ),
+    ] = None,
+    calibration_images: Annotated[
+        Path | None,
+        typer.Option(help="The int8 variant's calibration images (as build's)", show_default=False),
     ] = None,
     saved_model: Annotated[
         Path | None, typer.Option(help="TensorFlow's reference (default: the site's own model)")
@@ -110,7 +116,8 @@ def eval_command(
     unknown = [q for q in variants if q not in {q.value for q in Quantize}]
     if unknown:
         raise typer.BadParameter(
-            f"{', '.join(unknown)}; choose from none, float16, uint8", param_hint="--quantize"
+            f"{', '.join(unknown)}; choose from {', '.join(q.value for q in Quantize)}",
+            param_hint="--quantize",
         )
     wrong = [b for b in backend or () if b not in ALL_BACKENDS]
     if wrong:
@@ -127,6 +134,7 @@ def eval_command(
             saved_model,
             report,
             json_path,
+            calibration_images,
         )
     )
     typer.echo(summary_table(result))

@@ -26,6 +26,7 @@ class EvalOptions:
     saved_model: Path | None = None  # TensorFlow's reference; default: the model the site came from
     report: Path | None = None
     json_path: Path | None = None
+    calibration_images: Path | None = None  # the int8 variant's (build --calibration-images)
 
 
 @dataclass
@@ -62,9 +63,10 @@ def _variants(options: EvalOptions, scratch: Path) -> tuple[list[Variant], Path 
 
     marker = write.read_marker(options.target) if options.target.is_dir() else None
     if marker is not None and (options.target / "config.json").is_file():
-        if options.quantize:
+        if options.quantize or options.calibration_images:
             raise EvalError(
-                "--quantize builds variants of a model; pass the model, not a built site"
+                "--quantize (and --calibration-images) build variants of a model; pass the "
+                "model, not a built site"
             )
         recorded = marker.get("build", {}).get("model")
         saved_model = (
@@ -81,11 +83,22 @@ def _variants(options: EvalOptions, scratch: Path) -> tuple[list[Variant], Path 
 def _built_variants(options: EvalOptions, scratch: Path) -> list[Variant]:
     from sitegen.commands.build import BuildOptions, build
 
+    if options.calibration_images and "int8" not in options.quantize:
+        raise EvalError("--calibration-images calibrates the int8 variant; add int8 to --quantize")
     variants = []
     for quantize in options.quantize or ("none",):
         out = scratch / f"site-{quantize}"
         note(f"Building the {quantize} variant of {options.target}")
-        build(BuildOptions(model=options.target, out=out, quantize=quantize, verify=False))
+        calibration = options.calibration_images if quantize == "int8" else None
+        build(
+            BuildOptions(
+                model=options.target,
+                out=out,
+                quantize=quantize,
+                calibration_images=calibration,
+                verify=False,
+            )
+        )
         variants.append(Variant(quantize, out))
     return variants
 
@@ -153,12 +166,13 @@ def _check_labels(labels: dict[int, str], truth: GroundTruth) -> None:
         )
 
 
-def page_summary(site: Path, truth: GroundTruth) -> dict:
-    """The COCO summary of ``site``'s page on its own choice of backend (``build --min-ap``)."""
+def page_summary(site: Path, truth: GroundTruth, backend: str | None = None) -> dict:
+    """The COCO summary of ``site``'s page on ``backend``, or on its own choice of backend
+    (``build --min-ap``; ``build --quantize int8`` measures its .tflite on litert-wasm)."""
     with tempfile.TemporaryDirectory(prefix="sitegen-eval-") as scratch:
         images = page_run.prepared_images(truth, Path(scratch))
         variant = Variant("site", site)
-        _measure(variant, truth, images, (), None, _browser())
+        _measure(variant, truth, images, (backend,) if backend else (), None, _browser())
     return variant.rows[0]
 
 

@@ -17,11 +17,14 @@ if TYPE_CHECKING:
 
 
 class Quantize(str, Enum):
-    """Weight quantization of the converted model."""
+    """Quantization of the converted model. float16 and uint8 quantize the TF.js weights (the
+    .tflite gets float16-stored weights with float16, float32 with uint8); int8 makes the .tflite
+    full-integer (int8 weights and activations, calibrated on images) and leaves TF.js float32."""
 
     none = "none"
     float16 = "float16"
     uint8 = "uint8"
+    int8 = "int8"
 
 
 class PostprocessChoice(str, Enum):
@@ -39,6 +42,13 @@ class ConvertOptions:
     postprocess: str = PostprocessChoice.auto.value
     quantize: str = Quantize.none.value
     shard_bytes: int = 4 * 1024 * 1024
+    # --quantize int8: the folder of images to calibrate on, or None for the verification image
+    # (``calibration_base``, default the shipped scene) and deterministic variations of it.
+    calibration_images: Path | None = None
+    calibration_base: Path | None = None
+    # --quantize int8: where to write a float32 .tflite of the same cut too (not shipped), so the
+    # build can time and measure int8 next to float; None: no such twin.
+    float_twin: Path | None = None
 
 
 def model_into(
@@ -49,6 +59,13 @@ def model_into(
     if source.kind == "tfjs":
         from sitegen.model.tfjs import tfjs_model_into
 
+        if options.quantize == "int8":
+            from sitegen.errors import ConversionError
+
+            raise ConversionError(
+                "--quantize int8 converts a SavedModel to a full-integer .tflite; a TF.js "
+                "model.json is copied as it is: pass the SavedModel (or its export folder)"
+            )
         spec = tfjs_model_into(folder, source.path, pipeline, options.postprocess, shown=shown)
     else:
         from sitegen.model.saved_model import saved_model_into

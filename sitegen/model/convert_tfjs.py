@@ -150,7 +150,7 @@ def _node(tensor_name: str) -> str:
 
 
 def _quantization_map(quantize: str) -> dict | None:
-    if quantize == "none":
+    if quantize in ("none", "int8"):  # int8 is the .tflite's; the TF.js model stays float32
         return None
     return {quantize: True}
 

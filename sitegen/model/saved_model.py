@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from sitegen.contract import MODEL_FOLDER, ModelSpec, roles_for
+from sitegen.errors import ConversionError
 from sitegen.model import ConvertOptions, convert_tfjs, convert_tflite, signature
 from sitegen.model.pipeline_config import PipelineSettings
 from sitegen.model.tfjs import TFJS_MODEL_FILE, read_tfjs_model
@@ -46,9 +47,14 @@ def saved_model_into(
     info = signature.establish_shapes(info, roles, sample_pixels(pipeline.input_size))
     for role in roles:
         note(f"  {role:<10} = {info.roles[role].key} ({info.roles[role].reason})")
-    with stage(f"Converting to TF.js ({mode} outputs, quantization {options.quantize})"):
+    # --quantize int8 is the .tflite's: the TF.js model, the fallback, stays float32.
+    tfjs_quantize = "none" if options.quantize == "int8" else options.quantize
+    shown_quantize = (
+        "none: int8 is for the .tflite" if options.quantize == "int8" else tfjs_quantize
+    )
+    with stage(f"Converting to TF.js ({mode} outputs, quantization {shown_quantize})"):
         converted = convert_tfjs.convert(
-            info, roles, folder, quantize=options.quantize, shard_bytes=options.shard_bytes
+            info, roles, folder, quantize=tfjs_quantize, shard_bytes=options.shard_bytes
         )
     model = read_tfjs_model(folder / TFJS_MODEL_FILE)
     input_size = pipeline.input_size or signature.fixed_size(info.input.shape)
@@ -90,9 +96,17 @@ def _tflite_into(
 ) -> convert_tflite.LitertOutcome:
     reason = convert_tflite.why_not(mode, input_size)
     if reason is not None:
+        if options.quantize == "int8":
+            raise ConversionError(f"--quantize int8 makes the .tflite full-integer, but {reason}")
         note(f"  LiteRT.js  = not carried: {reason}")
         return convert_tflite.LitertOutcome(None, reason)
-    with stage("Converting the same cut to .tflite for LiteRT.js"):
+    calibration = None
+    if options.quantize == "int8":
+        calibration = convert_tflite.load_calibration(
+            options.calibration_images, options.calibration_base or verify_image()
+        )
+    title = "full-integer (int8) " if calibration else ""
+    with stage(f"Converting the same cut to a {title}.tflite for LiteRT.js"):
         outcome = convert_tflite.convert_tflite(
             info,
             input_size,
@@ -100,7 +114,19 @@ def _tflite_into(
             quantize=options.quantize,
             part_bytes=options.shard_bytes,
             prefix=MODEL_FOLDER,
+            calibration=calibration,
         )
     carried = "carried" if outcome.spec else "not carried"
     note(f"  LiteRT.js  = {carried}: {outcome.reason}")
+    for line in outcome.details:
+        note(f"  {line}")
+    if calibration and options.float_twin is not None:
+        with stage("Converting a float32 .tflite too, to compare int8 with (not shipped)"):
+            convert_tflite.convert_tflite(
+                info,
+                input_size,
+                options.float_twin,
+                part_bytes=options.shard_bytes,
+                prefix=MODEL_FOLDER,
+            )
     return outcome

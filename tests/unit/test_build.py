@@ -216,10 +216,12 @@ def test_verify_records_backends_that_agree_with_tensorflow(run_cli, tmp_path, t
 
 
 @pytest.mark.tensorflow
-@pytest.mark.parametrize("quantize", ["none", "float16", "uint8"])
+@pytest.mark.parametrize("quantize", ["none", "float16", "uint8", "int8"])
 def test_no_quantize_option_makes_a_dynamic_range_tflite(run_cli, tmp_path, tiny_tf2, quantize):
     """Dynamic-range quantization (int8 weights feeding float kernels) runs ~4x slower in
-    LiteRT.js: no option may produce it. Its mark is int8 tensors in the file."""
+    LiteRT.js: no option may produce it. Its mark is int8 tensors in the file; --quantize int8's
+    full-integer file has them, but every op with an int8 input computes in int8 (only its
+    output DEQUANTIZE ops make float)."""
     import tensorflow as tf
 
     out = tmp_path / "dist"
@@ -227,6 +229,18 @@ def test_no_quantize_option_makes_a_dynamic_range_tflite(run_cli, tmp_path, tiny
     assert result.code == 0, result.err
     parts = sorted((out / "model").glob("model.tflite.part*"), key=lambda p: int(p.suffix[5:]))
     interpreter = tf.lite.Interpreter(model_content=b"".join(p.read_bytes() for p in parts))
+    if quantize == "int8":
+        dtypes = {t["index"]: t["dtype"].__name__ for t in interpreter.get_tensor_details()}
+        hybrid = [
+            op["op_name"]
+            for op in interpreter._get_ops_details()
+            if op["op_name"] != "DEQUANTIZE"
+            and any(dtypes[i] == "int8" for i in op["inputs"] if i >= 0)
+            and any(dtypes[i] == "float32" for i in op["outputs"])
+        ]
+        assert not hybrid, hybrid
+        assert "full int8 (int8 weights and activations, float32 outputs)" in result.err
+        return
     inputs = {detail["index"] for detail in interpreter.get_input_details()}  # uint8 pixels
     types = {
         detail["dtype"].__name__
