@@ -13,7 +13,7 @@ import { makeLabelLookup, selectDetections } from './postprocess.js';
 import { backendsToTime, recallBackend, rememberBackend } from './choice.js';
 import { BackendLauncher, chooseBackend, hasHardwareGpu } from './runtime.js';
 import { UploadUrl } from './sources.js';
-import { fastestAgreeing, timeBackends } from './tuning.js';
+import { agreementFor, fastestAgreeing, timeBackends } from './tuning.js';
 import { watchRuntimeDownloads } from './ui.js';
 
 const SOURCE_STATUS = { camera: 'Camera on', video: 'Playing the uploaded video', image: 'Showing the uploaded image' };
@@ -289,6 +289,7 @@ export class DetectorSession {
       start: (name) => this.launcher.start(name),
       detect: (running) => running.detectPixels(this.frameInput.canvas),
       select: (found) => this.select(found),
+      agree: (name, reference, shown) => agreementFor(this.config, current.name, name)(reference, shown),
     });
     const chosen = fastestAgreeing(trials);
     for (const trial of trials) {

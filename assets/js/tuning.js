@@ -28,6 +28,48 @@ export function detectionsAgree(reference, candidate, { scoreTolerance = 0.02, b
   });
 }
 
+/** Intersection over union of two {x, y, width, height} boxes. */
+export function boxIou(a, b) {
+  const width = Math.min(a.x + a.width, b.x + b.width) - Math.max(a.x, b.x);
+  const height = Math.min(a.y + a.height, b.y + b.height) - Math.max(a.y, b.y);
+  const inter = Math.max(0, width) * Math.max(0, height);
+  const union = a.width * a.height + b.width * b.height - inter;
+  return union > 0 ? inter / union : 0;
+}
+
+/**
+ * The looser agreement of an int8 .tflite with the float TF.js model (the build's own rule,
+ * sitegen.site.verify.compare_int8): every detection shown on either side has one on the other of
+ * the same class with IoU >= 0.5 and a score within 0.1, matched one to one.
+ */
+export function detectionsMatch(reference, candidate, { minIou = 0.5, scoreTolerance = 0.1 } = {}) {
+  if (reference.length !== candidate.length) return false;
+  const unused = new Set(candidate.map((_, i) => i));
+  return reference.every((want) => {
+    let best = -1;
+    let bestIou = minIou;
+    for (const i of unused) {
+      const got = candidate[i];
+      if (got.classId !== want.classId || Math.abs(got.score - want.score) > scoreTolerance) continue;
+      const iou = boxIou(got.box, want.box);
+      if (iou >= bestIou) [best, bestIou] = [i, iou];
+    }
+    if (best < 0) return false;
+    unused.delete(best);
+    return true;
+  });
+}
+
+/**
+ * How two backends' detections are compared: an int8 .tflite (LiteRT) against the float TF.js
+ * model by detectionsMatch, anything else by detectionsAgree.
+ */
+export function agreementFor(config, runningName, candidateName) {
+  const int8 = config?.model?.litert?.quantization === 'int8';
+  const litert = (name) => name.startsWith('litert-');
+  return int8 && litert(runningName) !== litert(candidateName) ? detectionsMatch : detectionsAgree;
+}
+
 /**
  * The backend to keep: the fastest of those that ran and agree with the reference (the one
  * already running, which is always eligible).
@@ -55,8 +97,10 @@ export function fastestAgreeing(trials) {
  * @param {(detector: object) => Promise<object[]>} options.detect  one run on the frame
  * @param {(candidates: object[]) => object[]} options.select  candidates -> shown detections
  * @param {number} [options.runs]  timed rounds after the warm-up run
+ * @param {(name: string, reference: object[], shown: object[]) => boolean} [options.agree]
+ *   whether a candidate's detections agree with the running backend's (default detectionsAgree)
  */
-export async function timeBackends({ current, candidates, start, detect, select, runs = 5 }) {
+export async function timeBackends({ current, candidates, start, detect, select, runs = 5, agree = (_, a, b) => detectionsAgree(a, b) }) {
   const reference = select(await detect(current.detector));
   const trials = [{ name: current.name, medianMs: null, agrees: true, started: current, times: [] }];
   for (const name of candidates) {
@@ -64,7 +108,7 @@ export async function timeBackends({ current, candidates, start, detect, select,
     try {
       started = await start(name);
       const shown = select(await detect(started.detector));
-      trials.push({ name, medianMs: null, agrees: detectionsAgree(reference, shown), started, times: [] });
+      trials.push({ name, medianMs: null, agrees: agree(name, reference, shown), started, times: [] });
     } catch (error) {
       started?.detector.dispose();
       trials.push({ name, medianMs: null, agrees: false, error: error?.message ?? String(error) });

@@ -116,3 +116,18 @@ test('the fastest backend is remembered per model and device, and measured again
   assert.deepEqual(await backendsToTime(a, 'litert-wasm', 'all', noGpu), ['wasm', 'webgl', 'cpu']);
   assert.deepEqual(await backendsToTime(a, 'litert-wasm', 'off', noGpu), []);
 });
+
+test('an int8 .tflite and the float TF.js model are compared by class, IoU and a looser score', async () => {
+  const { agreementFor, detectionsMatch } = await import('../../assets/js/tuning.js');
+  const reference = [found(1, 0.9, box(0.1, 0.1)), found(2, 0.7, box(0.5, 0.5))];
+  const int8 = [found(2, 0.66, box(0.51, 0.5)), found(1, 0.95, box(0.12, 0.1))];
+  assert.ok(detectionsMatch(reference, int8), 'order and small moves do not matter');
+  assert.ok(!detectionsAgree(reference, int8));
+  assert.ok(!detectionsMatch(reference, [found(1, 0.9, box(0.1, 0.1)), found(1, 0.7, box(0.5, 0.5))]), 'another class');
+  assert.ok(!detectionsMatch(reference, [found(1, 0.9, box(0.1, 0.1)), found(2, 0.55, box(0.5, 0.5))]), 'score off by 0.15');
+  assert.ok(!detectionsMatch(reference, [found(1, 0.9, box(0.1, 0.1)), found(2, 0.7, box(0.6, 0.6))]), 'IoU below 0.5');
+  const config = { model: { litert: { quantization: 'int8' } } };
+  assert.equal(agreementFor(config, 'litert-wasm', 'wasm'), detectionsMatch);
+  assert.equal(agreementFor(config, 'litert-wasm', 'litert-webgpu'), detectionsAgree);
+  assert.equal(agreementFor({ model: { litert: { quantization: 'none' } } }, 'litert-wasm', 'wasm'), detectionsAgree);
+});
