@@ -14,10 +14,19 @@ For the model given, in one run, it measures
 3. a baseline page written the way the popular blog tutorial's React app works
    (benchmarks/baseline/: a plain ``tensorflowjs_converter`` conversion of the whole SavedModel,
    full tf.min.js, WebGL forced, no warm-up, every output read back each frame), with the same
-   measurements.
+   measurements;
+4. in each page (issue 16; page_probes.py): the main thread's busy time per frame (CDP
+   Performance metrics, long tasks), a sampled profile of the frames split into the page's
+   steps, the runtime's bare run on a prepared input in the same page (LiteRT.js or TF.js
+   WASM) against the page's frame and detector, the page's steps replayed with a timer each, and
+   the cold load's timeline (resource timing, WebAssembly compile/instantiate, sitegen:ready);
+   then the first page backend again under CDP CPU throttling (``--throttle``, 4x), and
+   LiteRT.js's bare run at each ``--engine-threads`` count next to native TFLite's invoke(). How
+   busy other processes kept the machine is noted for every row.
 
-It prints one table and the ratios page/native TF and page/baseline for the page's fastest
-backend; ``--json FILE`` writes the numbers for docs/benchmarks.md. Run from the repository root
+It prints one table, the ratios page/native TF and page/baseline for the page's fastest
+backend, and the sections of the in-page probes (report.py); ``--json FILE`` writes the
+numbers for docs/benchmarks.md. Run from the repository root
 (on a quiet machine: every number is wall-clock time):
 
     .venv/bin/python -m benchmarks.site_benchmark ../shared/fixtures/odapi-ssd-mobilenet-v2 \\
@@ -28,14 +37,15 @@ Quick smoke run: ``--frames 10 --baseline-frames 2``. Other options: ``--backend
 litert-wasm,wasm,webgl; a backend the page cannot start is reported as unavailable),
 ``--no-isolation`` (serve without COOP/COEP, as GitHub Pages does), ``--postprocess graph`` (build
 the page with the model's in-graph post-processing instead of the raw-output cut), ``--no-baseline``,
-``--workdir DIR`` (keep the site, the baseline page and the clip).
+``--workdir DIR`` (keep the site, the baseline page and the clip), ``--throttle RATE`` (0: no
+throttled run), ``--no-probes``, ``--probe-runs N`` (20), ``--profile-frames N`` (10),
+``--engine-threads LIST`` (1,2,3,4; '' for none).
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
-import gzip
 import json
 import os
 import platform
@@ -48,10 +58,11 @@ import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
 
 import numpy as np
 
+from benchmarks import page_probes as probes
+from benchmarks.report import describe, fmt, print_report
 from sitegen.site.browser import CHROMIUM_ARGS, FAKE_CAMERA_ARGS
 
 REPOSITORY = Path(__file__).resolve().parent.parent
@@ -59,7 +70,6 @@ BASELINE_SOURCES = Path(__file__).resolve().parent / "baseline"
 TFJS_BUNDLE = REPOSITORY / "node_modules" / "@tensorflow" / "tfjs" / "dist" / "tf.min.js"
 DEFAULT_BACKENDS = "litert-wasm,wasm,webgl"
 BASELINE_BACKEND = "webgl"
-GZIP_LEVEL = 6
 
 BROWSER_ARGS = [*CHROMIUM_ARGS, *FAKE_CAMERA_ARGS]
 
@@ -290,6 +300,8 @@ def measure_native_tflite(
     dtype = input_detail["dtype"]
     scale, zero_point = input_detail.get("quantization", (0.0, 0))
 
+    invoke_ms: list[float] = []
+
     def detect(frame: np.ndarray) -> list[np.ndarray]:
         if (input_width, input_height) != (width, height):
             image = Image.fromarray(frame).resize((input_width, input_height), Image.BILINEAR)
@@ -299,13 +311,18 @@ def measure_native_tflite(
         else:
             pixels = frame[None].astype(dtype, copy=False)
         interpreter.set_tensor(input_detail["index"], pixels)
+        started = time.perf_counter()
         interpreter.invoke()
+        invoke_ms.append((time.perf_counter() - started) * 1000)
         return [interpreter.get_tensor(output["index"]) for output in output_details]
 
     # Reading the parts, building the interpreter and the first call (XNNPACK set-up).
     measure_native_run(row, detect, frames, load_started, skip=skip, count=count)
     row.note = f"{input_width}x{input_height} {np.dtype(dtype).name} input, {threads} threads"
     row.extra["tflite_bytes"] = len(model_bytes)
+    row.extra["threads"] = threads
+    # invoke() alone, over the timed frames: the engine's run, comparable with the page's bare run.
+    row.extra["invoke_ms"] = invoke_ms[-len(row.frame_ms) :] if row.frame_ms else []
     return row
 
 
@@ -324,6 +341,11 @@ class PageRun:
     timeout_s: float
     backend: str  # what the page must report in detail.backend
     cold_runs: int = 1  # cold loads in all; the row reports their median
+    throttle: float | None = None  # CDP CPU throttling rate for the whole run (None: none)
+    warm: bool = True  # also measure the warm load (a reload)
+    probes: bool = False  # time the runtime and the page's steps in the page (page_probes)
+    probe_runs: int = 20  # runs of each in-page timing
+    profile_frames: int = 10  # frames under the sampling profiler (0: no profile)
 
 
 def open_browser(playwright, browser_path: str, footage: Path):
@@ -364,15 +386,19 @@ def measure_page(playwright, browser_path: str, footage: Path, run: PageRun, row
     try:
         context = browser.new_context()
         context.add_init_script(RECORDER_JS)
+        context.add_init_script(probes.INSTRUMENT_JS)
         # Responses per load: the handler appends to whichever list is current.
         cold_responses: list = []
         loads = {"current": cold_responses}
         context.on("response", lambda response: loads["current"].append(response))
         page = context.new_page()
+        session = context.new_cdp_session(page)
+        throttle(session, run.throttle)
         deadline = time.monotonic() + run.timeout_s
         # Return once the navigation commits: the time to the first event is measured in the page,
         # and Playwright's own 30 s load timeout must not cut a slow (software WebGL) load short.
         page.goto(run.url, wait_until="commit", timeout=run.timeout_s * 1000)
+        throttle(session, run.throttle)  # again, in case the navigation changed renderer
 
         # Cold load: the first event (or the reason there is none).
         record = wait_for_events(page, 1, deadline)
@@ -385,9 +411,14 @@ def measure_page(playwright, browser_path: str, footage: Path, run: PageRun, row
         row.cold_first_ms = record["events"][0]["at"]
         row.extra["frame_size"] = [record["events"][0]["width"], record["events"][0]["height"]]
         row.extra["cross_origin_isolated"] = record["isolated"]
+        cold_timelines = [probes.cold_breakdown(page, run.base_url)]
 
-        # Steady state: the events after the first `skip`.
+        # Steady state: the events after the first `skip`; the main thread's busy time over them.
+        meter = probes.MainThreadMeter(session, page)
+        wait_for_events(page, run.skip, deadline)
+        meter.start()
         record = wait_for_events(page, run.skip + run.frames, deadline)
+        row.extra["main_thread"] = meter.stop()
         steady = record["events"][run.skip : run.skip + run.frames]
         if len(steady) < run.frames:
             row.status = "partial"
@@ -396,19 +427,24 @@ def measure_page(playwright, browser_path: str, footage: Path, run: PageRun, row
         if len(steady) >= 2:
             span_s = (steady[-1]["at"] - steady[0]["at"]) / 1000
             row.fps = (len(steady) - 1) / span_s if span_s > 0 else None
-        row.heap = heap_usage(context, page)
+        row.heap = probes.heap_usage(context, page)
         row.extra["tfjs_memory"] = page.evaluate(READ_RECORD_JS)["memory"]
-        row.bytes, row.extra["requests"] = cold_bytes(cold_responses, run.base_url, run.folder)
+        row.bytes, row.extra["requests"] = probes.cold_bytes(
+            cold_responses, run.base_url, run.folder
+        )
+        if run.probes and row.status == "ok":
+            row.extra["probes"] = probe_page(page, session, run)
 
-        # Warm load: the same context (so its HTTP cache), reloaded.
-        warm_responses: list = []
-        loads["current"] = warm_responses
-        deadline = time.monotonic() + run.timeout_s
-        page.reload(wait_until="commit", timeout=run.timeout_s * 1000)
-        record = wait_for_events(page, 1, deadline)
-        if record["events"] and unavailable_reason(page, record, run.backend) is None:
-            row.warm_first_ms = record["events"][0]["at"]
-        row.extra["warm_load"] = warm_transfer(warm_responses, run.base_url)
+        if run.warm:
+            # Warm load: the same context (so its HTTP cache), reloaded.
+            warm_responses: list = []
+            loads["current"] = warm_responses
+            deadline = time.monotonic() + run.timeout_s
+            page.reload(wait_until="commit", timeout=run.timeout_s * 1000)
+            record = wait_for_events(page, 1, deadline)
+            if record["events"] and unavailable_reason(page, record, run.backend) is None:
+                row.warm_first_ms = record["events"][0]["at"]
+            row.extra["warm_load"] = probes.warm_transfer(warm_responses, run.base_url)
         context.close()
     finally:
         browser.close()
@@ -416,101 +452,151 @@ def measure_page(playwright, browser_path: str, footage: Path, run: PageRun, row
     # report the median (every sample is kept in the JSON).
     samples = [row.cold_first_ms]
     for _ in range(run.cold_runs - 1):
-        samples.append(cold_load_ms(playwright, browser_path, footage, run))
+        first_ms, timeline = cold_load(playwright, browser_path, footage, run)
+        samples.append(first_ms)
+        if timeline is not None:
+            cold_timelines.append(timeline)
     samples = [ms for ms in samples if ms is not None]
     row.extra["cold_first_ms_samples"] = samples
     row.cold_first_ms = statistics.median(samples)
+    row.extra["cold_timeline"] = {
+        "median_ms": probes.median_milestones(cold_timelines),
+        "samples": cold_timelines,
+    }
     return row
 
 
-def cold_load_ms(playwright, browser_path: str, footage: Path, run: PageRun) -> float | None:
-    """ms from navigation to the first detection in a fresh browser (empty caches)."""
+def throttle(session, rate: float | None) -> None:
+    if rate:
+        session.send("Emulation.setCPUThrottlingRate", {"rate": rate})
+
+
+def probe_page(page, session, run: PageRun) -> dict:
+    """In the page, after the steady window. With the camera playing: the sampling profile, the
+    runtime's bare run (a second compiled model of the same .tflite with the page's threads, or
+    the TF.js model built again, on a prepared input) and the page's detector (timeDetector,
+    which holds the page's queue, so the loop waits while the video keeps playing). Then with the
+    camera paused (the video keeps its last frame): the same two again, CPU time per thread
+    during the bare run, and the page's per-frame steps replayed with a timer each."""
+    runtime = {"litert-wasm": "litert", "wasm": "tfjs", "cpu": "tfjs"}.get(run.backend)
+    found: dict = {}
+    if run.profile_frames:
+        found["loop"] = probes.loop_timing(page, run.profile_frames, timeout_s=run.timeout_s)
+    if runtime and run.profile_frames:
+        log(f"  profiling {run.profile_frames} frames ...")
+        found["profile"] = probes.profile_frames(session, page, run.profile_frames, run.base_url)
+    probe = None
+    if runtime:
+        log("  timing the runtime in the page ...")
+        probe = probes.RuntimeProbe(page, runtime, timeout_s=run.timeout_s)
+        found["runtime"] = probe.info
+        if runtime == "litert":
+            found["compile"] = probe.compile(probe.info["pageThreads"])
+        events_before = page.evaluate(probes.PAGE_CLOCK_JS)[1]
+        found["bare_run_playing_ms"] = probe.bare(run.probe_runs)
+        # Frames the page processed meanwhile (0 when the runs never yield to its loop).
+        found["bare_run_playing_interleaved"] = (
+            page.evaluate(probes.PAGE_CLOCK_JS)[1] - events_before
+        )
+        # With the main thread idle before each run, as between the camera loop's frames.
+        found["bare_run_spaced_ms"] = probe.bare(run.probe_runs, probes.SPACED_GAP_MS)
+        steps = probe.steps(run.probe_runs, probe.threshold)  # on the live video
+        found["steps_playing"] = probes.summarise_steps(steps)
+    # A GPU backend on this machine's software renderer takes about a second per run.
+    detector_runs = run.probe_runs if runtime else min(3, run.probe_runs)
+    found["page_detector_playing_ms"] = probes.time_page_detector(page, detector_runs)
+    probes.pause_camera(page)
+    time.sleep(0.5)  # the frame in flight finishes
+    found["page_detector_ms"] = probes.time_page_detector(page, detector_runs)
+    if probe is None:
+        return found
+    clock = probes.ThreadClock()
+    clock.start()
+    found["bare_run_ms"] = probe.bare(run.probe_runs)
+    found["bare_run_cpu"] = clock.stop()
+    steps = probe.steps(run.probe_runs, probe.threshold)
+    found["steps"] = probes.summarise_steps(steps)
+    found["steps_runs"] = len(steps)
+    probe.release()
+    return found
+
+
+def cold_load(playwright, browser_path: str, footage: Path, run: PageRun):
+    """ms from navigation to the first detection in a fresh browser (empty caches), and the
+    load's timeline (page_probes.cold_breakdown); (None, None) when it did not detect."""
+    browser = open_browser(playwright, browser_path, footage)
+    try:
+        context = browser.new_context()
+        context.add_init_script(RECORDER_JS)
+        context.add_init_script(probes.INSTRUMENT_JS)
+        page = context.new_page()
+        session = context.new_cdp_session(page)
+        throttle(session, run.throttle)
+        deadline = time.monotonic() + run.timeout_s
+        page.goto(run.url, wait_until="commit", timeout=run.timeout_s * 1000)
+        throttle(session, run.throttle)
+        record = wait_for_events(page, 1, deadline)
+        if not record["events"] or unavailable_reason(page, record, run.backend) is not None:
+            return None, None
+        return record["events"][0]["at"], probes.cold_breakdown(page, run.base_url)
+    finally:
+        browser.close()
+
+
+def measure_engine_threads(
+    playwright,
+    browser_path: str,
+    footage: Path,
+    site: Path,
+    threads: list[int],
+    runs: int,
+    isolate: bool,
+) -> dict:
+    """LiteRT.js's bare run of the site's .tflite at each thread count, in the site page.
+
+    The threaded build starts one worker per navigator.hardwareConcurrency when it loads and a
+    model's XNNPACK pool keeps numThreads - 1 of them, so on this 2-core machine only 1 and 2
+    threads fit beside the page's own model. Here CDP overrides hardwareConcurrency (before a
+    reload) so the pool has a worker for every thread asked for; the page's own model then runs
+    with min(cores, 4) threads but stays idle (no camera). CPU time per Chromium thread during
+    each run comes from /proc (page_probes.ThreadClock)."""
+    server, base_url = serve(site, isolate=isolate)
+    pool = max(threads) + 3  # the page's own model keeps up to 3 workers
     browser = open_browser(playwright, browser_path, footage)
     try:
         context = browser.new_context()
         context.add_init_script(RECORDER_JS)
         page = context.new_page()
-        deadline = time.monotonic() + run.timeout_s
-        page.goto(run.url, wait_until="commit", timeout=run.timeout_s * 1000)
-        record = wait_for_events(page, 1, deadline)
-        if not record["events"] or unavailable_reason(page, record, run.backend) is not None:
-            return None
-        return record["events"][0]["at"]
+        session = context.new_cdp_session(page)
+        page.goto(f"{base_url}?backend=litert-wasm", wait_until="commit")
+        session.send("Emulation.setHardwareConcurrencyOverride", {"hardwareConcurrency": pool})
+        page.reload(wait_until="commit")
+        page.wait_for_function(
+            "() => window.sitegen && ['ready', 'error'].includes(window.sitegen.state)",
+            timeout=300_000,
+            polling=250,
+        )
+        state = page.evaluate("() => [window.sitegen.state, window.sitegen.backend]")
+        if state != ["ready", "litert-wasm"]:
+            return {"error": f"the page is {state[0]} on {state[1]}"}
+        probe = probes.RuntimeProbe(page, "litert")
+        results = []
+        for count in threads:
+            compiled = probe.compile(count)
+            clock = probes.ThreadClock()
+            clock.start()
+            times = probe.bare(runs)
+            cpu = clock.stop()
+            results.append(
+                {**compiled, "run_ms": times, "median_ms": probes.median(times), "cpu": cpu}
+            )
+            log(f"  LiteRT.js {count} thread(s): median {fmt(probes.median(times))} ms")
+        probe.release()
+        return {"pool": pool, "runtime": probe.info, "results": results}
     finally:
         browser.close()
-
-
-def heap_usage(context, page) -> dict[str, float]:
-    """V8's heap in MB through CDP (performance.memory is coarse and rounded in Chromium), before
-    and after a forced garbage collection: the second is what the page really keeps alive."""
-    session = context.new_cdp_session(page)
-    try:
-        before = session.send("Runtime.getHeapUsage")
-        session.send("HeapProfiler.collectGarbage")
-        after = session.send("Runtime.getHeapUsage")
-    finally:
-        session.detach()
-    megabyte = 1024 * 1024
-    usage = {
-        "used_mb": after["usedSize"] / megabyte,
-        "used_before_gc_mb": before["usedSize"] / megabyte,
-        "total_mb": after["totalSize"] / megabyte,
-    }
-    # Newer Chromium also reports ArrayBuffer backing stores (WASM memory, tensor data) here.
-    if "backingStorageSize" in after:
-        usage["array_buffers_mb"] = after["backingStorageSize"] / megabyte
-    return usage
-
-
-def category(relative_path: str) -> str:
-    if relative_path.startswith("vendor/"):
-        return "runtime"
-    if relative_path.startswith("model/"):
-        return "model"
-    return "rest"
-
-
-def site_path(response, base_url: str) -> str | None:
-    """The response's path inside the served folder; None for other origins, blob: and data:."""
-    url, base = urlsplit(response.url), urlsplit(base_url)
-    if url.scheme != base.scheme or url.netloc != base.netloc or not url.path.startswith(base.path):
-        return None
-    return unquote(url.path[len(base.path) :])
-
-
-def cold_bytes(responses, base_url: str, folder: Path) -> tuple[dict, list]:
-    """Bytes of every successful response from the site, per category (raw, and gzip level 6:
-    what a host that compresses would send), and the list of requests behind them."""
-    totals = {name: {"raw": 0, "gzip": 0, "files": 0} for name in ("runtime", "model", "rest")}
-    requests = []
-    for response in responses:
-        relative = site_path(response, base_url)
-        if relative is None or not 200 <= response.status < 300:
-            continue
-        try:
-            body = response.body()
-        except Exception:  # Chromium dropped the body (rare, for big bodies): same bytes on disk
-            body = (folder / (relative or "index.html")).read_bytes()
-        compressed = len(gzip.compress(body, compresslevel=GZIP_LEVEL))
-        entry = totals[category(relative)]
-        entry["raw"] += len(body)
-        entry["gzip"] += compressed
-        entry["files"] += 1
-        requests.append({"path": relative, "raw": len(body), "gzip": compressed})
-    return totals, requests
-
-
-def warm_transfer(responses, base_url: str) -> dict[str, int]:
-    """What the reload fetched: requests, how many the server answered 304 Not Modified, and the
-    body bytes that came over the network (0 for what the HTTP cache served)."""
-    summary = {"requests": 0, "not_modified": 0, "downloaded_bytes": 0}
-    for response in responses:
-        if site_path(response, base_url) is None:
-            continue
-        summary["requests"] += 1
-        summary["not_modified"] += response.status == 304
-        summary["downloaded_bytes"] += max(0, response.request.sizes()["responseBodySize"])
-    return summary
+        server.shutdown()
+        server.server_close()
 
 
 # ---- the two pages --------------------------------------------------------------------------
@@ -581,6 +667,14 @@ def drawn_outputs(saved_model: Path, model_json: Path) -> dict[str, str]:
     return found
 
 
+def loaded(measure, *args) -> Row:
+    """``measure(*args)``, its row noting how busy other processes kept the machine meanwhile."""
+    load = probes.MachineLoad().start()
+    row = measure(*args)
+    row.extra["machine_load"] = load.stop()
+    return row
+
+
 def serve(folder: Path, isolate: bool):
     from sitegen.site.serve import serve_in_thread
 
@@ -602,9 +696,32 @@ def measure_site(args, playwright, browser_path: str, site: Path, footage: Path)
                 timeout_s=args.timeout,
                 backend=backend,
                 cold_runs=args.cold_runs,
+                probes=not args.no_probes,
+                probe_runs=args.probe_runs,
+                profile_frames=args.profile_frames,
             )
             row = Row(f"page, {backend}", "page", backend=backend)
-            rows.append(measure_page(playwright, browser_path, footage, run, row))
+            rows.append(loaded(measure_page, playwright, browser_path, footage, run, row))
+            log(f"  {describe(rows[-1])}")
+        # The phone proxy: the first backend that ran, its main thread slowed down by CDP.
+        ran = next((r for r in rows if r.status == "ok"), None)
+        if args.throttle and ran is not None:
+            log(f"page, {ran.backend}, CPU throttled {args.throttle:g}x ...")
+            run = PageRun(
+                url=f"{base_url}?autostart=1&backend={ran.backend}",
+                base_url=base_url,
+                folder=site,
+                skip=args.skip,
+                frames=max(2, args.frames // 2),
+                timeout_s=args.timeout,
+                backend=ran.backend,
+                throttle=args.throttle,
+                warm=False,
+            )
+            name = f"page, {ran.backend}, CPU {args.throttle:g}x slower"
+            row = Row(name, "page-throttled", backend=ran.backend)
+            row.extra["throttle"] = args.throttle
+            rows.append(loaded(measure_page, playwright, browser_path, footage, run, row))
             log(f"  {describe(rows[-1])}")
     finally:
         server.shutdown()
@@ -638,13 +755,6 @@ def measure_baseline(args, playwright, browser_path: str, folder: Path, footage:
 # ---- report ---------------------------------------------------------------------------------
 
 
-def describe(row: Row) -> str:
-    if row.status in ("unavailable", "absent"):
-        return f"{row.status}: {row.note}"
-    median = f"{row.median_ms:.1f}" if row.median_ms is not None else "-"
-    return f"{row.status}, median {median} ms over {len(row.frame_ms)} frames {row.note}".strip()
-
-
 def ratios(rows: list[Row]) -> dict:
     """page / native TF and page / baseline, for the page's fastest backend (lowest median)."""
     pages = [r for r in rows if r.kind == "page" and r.median_ms is not None]
@@ -664,83 +774,21 @@ def ratios(rows: list[Row]) -> dict:
     return result
 
 
-def fmt(value: float | None, digits: int = 1) -> str:
-    return "-" if value is None else f"{value:.{digits}f}"
-
-
-def fmt_bytes(entry: dict | None) -> str:
-    if not entry or not entry["files"]:
-        return "-"
-    return f"{entry['gzip'] / 1024:.0f}K ({entry['raw'] / 1024:.0f}K)"
-
-
-def table(rows: list[Row]) -> str:
-    header = (
-        "what",
-        "median ms",
-        "p95 ms",
-        "FPS",
-        "n",
-        "cold 1st ms",
-        "warm 1st ms",
-        "runtime gz (raw)",
-        "model gz (raw)",
-        "rest gz (raw)",
-        "heap MB",
-        "buffers MB",
-    )
-    lines = [header]
-    for row in rows:
-        if row.status in ("unavailable", "absent"):
-            lines.append((row.name, f"{row.status}: {row.note}"))
-            continue
-        bytes_ = row.bytes or {}
-        lines.append(
-            (
-                row.name + (" (partial)" if row.status == "partial" else ""),
-                fmt(row.median_ms),
-                fmt(row.p95_ms),
-                fmt(row.fps),
-                str(len(row.frame_ms)),
-                fmt(row.cold_first_ms, 0),
-                fmt(row.warm_first_ms, 0),
-                fmt_bytes(bytes_.get("runtime")),
-                fmt_bytes(bytes_.get("model")),
-                fmt_bytes(bytes_.get("rest")),
-                fmt(row.heap["used_mb"]) if row.heap else "-",
-                fmt(row.heap.get("array_buffers_mb")) if row.heap else "-",
-            )
-        )
-    widths = [
-        max(len(line[i]) for line in lines if len(line) == len(header) or i == 0)
-        for i in range(len(header))
-    ]
-    text = []
-    for line in lines:
-        if len(line) == len(header):
-            cells = [line[0].ljust(widths[0])]
-            cells += [cell.rjust(width) for cell, width in zip(line[1:], widths[1:], strict=True)]
-            text.append("  ".join(cells))
-        else:
-            text.append(f"{line[0].ljust(widths[0])}  {line[1]}")
-    return "\n".join(text)
-
-
-def ratio_lines(result: dict) -> list[str]:
-    if not result:
-        return ["ratios: no page backend produced frames"]
-    names = {"native-tf": "native TF", "native-tflite": "native TFLite", "baseline": "baseline"}
-    lines = [f"ratios for the page's fastest backend ({result['page_backend']}):"]
-    for kind, name in names.items():
-        per_frame = result.get(f"per_frame_page_over_{kind}")
-        first = result.get(f"first_detection_page_over_{kind}")
-        if per_frame is None and first is None:
-            lines.append(f"  page / {name}: not measured")
-            continue
-        lines.append(
-            f"  page / {name}: per frame {fmt(per_frame, 2)}x, to first detection {fmt(first, 2)}x"
-        )
-    return lines
+def engine_ratios(rows: list[Row]) -> dict:
+    """The LiteRT.js page against native TFLite on the same .tflite, engine to engine: the page's
+    frame and the bare run in the page over native invoke() at --tflite-threads."""
+    page = next((r for r in rows if r.kind == "page" and r.backend == "litert-wasm"), None)
+    native = next((r for r in rows if r.kind == "native-tflite"), None)
+    if page is None or native is None or not native.extra.get("invoke_ms"):
+        return {}
+    invoke = probes.median(native.extra["invoke_ms"])
+    result = {"native_tflite_invoke_ms": invoke, "native_tflite_threads": native.extra["threads"]}
+    if page.median_ms is not None:
+        result["litert_frame_over_native_tflite_invoke"] = page.median_ms / invoke
+    bare = probes.median(((page.extra.get("probes") or {}).get("bare_run_ms")) or [])
+    if bare is not None:
+        result["litert_bare_run_over_native_tflite_invoke"] = bare / invoke
+    return result
 
 
 def machine() -> dict:
@@ -784,6 +832,30 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="sitegen build --postprocess for the page (graph: the model's own in-graph NMS)",
     )
     parser.add_argument("--no-baseline", action="store_true", help="skip the baseline page")
+    parser.add_argument(
+        "--throttle",
+        type=float,
+        default=4,
+        help="extra run of the first page backend under CDP CPU throttling at this rate (0: none)",
+    )
+    parser.add_argument(
+        "--no-probes",
+        action="store_true",
+        help="no in-page profile, bare runtime run or step timing (page_probes)",
+    )
+    parser.add_argument("--probe-runs", type=int, default=20, help="runs of each in-page timing")
+    parser.add_argument(
+        "--profile-frames",
+        type=int,
+        default=10,
+        help="frames under the sampling profiler (0: none)",
+    )
+    parser.add_argument(
+        "--engine-threads",
+        default="1,2,3,4",
+        type=lambda text: [int(n) for n in text.split(",") if n.strip()],
+        help="thread counts for LiteRT.js's bare run and native TFLite's invoke ('' : none)",
+    )
     parser.add_argument("--timeout", type=float, default=600, help="seconds per page load + run")
     parser.add_argument("--baseline-timeout", type=float, default=900, help="same, baseline")
     parser.add_argument(
@@ -826,8 +898,9 @@ def main(argv: list[str] | None = None) -> None:
         camera_fps = footage_fps(footage)
         log(f"footage: {footage} ({len(frames)} frames, {frames[0].shape[1]}x{frames[0].shape[0]})")
 
+        run_load = probes.MachineLoad().start()
         log("native TensorFlow ...")
-        rows = [measure_native_tf(saved_model, frames, args.skip, args.frames)]
+        rows = [loaded(measure_native_tf, saved_model, frames, args.skip, args.frames)]
         log(f"  {describe(rows[-1])}")
 
         log("building the site ...")
@@ -836,9 +909,37 @@ def main(argv: list[str] | None = None) -> None:
 
         log("native TFLite ...")
         rows.append(
-            measure_native_tflite(site, config, frames, args.skip, args.frames, args.tflite_threads)
+            loaded(
+                measure_native_tflite,
+                site,
+                config,
+                frames,
+                args.skip,
+                args.frames,
+                args.tflite_threads,
+            )
         )
         log(f"  {describe(rows[-1])}")
+
+        engine: dict = {}
+        if litert_parts(config) and args.engine_threads:
+            engine["native_tflite"] = []
+            for count in args.engine_threads:
+                load = probes.MachineLoad().start()
+                # 10 frames: with more threads than cores a call can take most of a second.
+                frames_n = min(args.frames, 10)
+                sweep = measure_native_tflite(site, config, frames, args.skip, frames_n, count)
+                engine["native_tflite"].append(
+                    {
+                        "threads": count,
+                        "invoke_ms": probes.median(sweep.extra["invoke_ms"]),
+                        "frame_ms": sweep.median_ms,
+                        "machine_load": load.stop(),
+                    }
+                )
+                log(
+                    f"  {count} thread(s): invoke {fmt(engine['native_tflite'][-1]['invoke_ms'])} ms"
+                )
 
         baseline = None
         if not args.no_baseline:
@@ -850,27 +951,29 @@ def main(argv: list[str] | None = None) -> None:
             browser_version = probe.version
             probe.close()
             rows += measure_site(args, playwright, browser_path, site, footage)
+            if litert_parts(config) and args.engine_threads and "litert-wasm" in args.backends:
+                log("LiteRT.js threads (bare run in the site page) ...")
+                engine["litert"] = measure_engine_threads(
+                    playwright,
+                    browser_path,
+                    footage,
+                    site,
+                    args.engine_threads,
+                    args.probe_runs,
+                    isolate=not args.no_isolation,
+                )
             if baseline is not None:
                 rows.append(measure_baseline(args, playwright, browser_path, baseline, footage))
 
+    machine_load = run_load.stop()
     result = ratios(rows)
+    result.update(engine_ratios(rows))
     isolation = "no COOP/COEP" if args.no_isolation else "COOP/COEP (cross-origin isolated)"
     print(
         f"model: {args.model}   page: {config['model'].get('postprocess')} post-processing,"
         f" {isolation}   camera: {len(frames)}-frame clip, {camera_fps} fps"
     )
-    print(table(rows))
-    print()
-    for line in ratio_lines(result):
-        print(line)
-    print(
-        "\nmedian/p95: ms per frame after the first --skip frames (page: the event's inferenceMs);"
-        "\nFPS: frames per second over those frames (a page cannot beat the camera's"
-        f" {camera_fps} fps);\ncold/warm 1st: ms from navigation to the first detection (native:"
-        " load + first call, no import);\nbytes: KiB of what the cold load requested, gzip level 6"
-        " (raw); heap: V8 heap used after GC;\nbuffers: ArrayBuffer backing stores (WASM memory,"
-        " tensor data)."
-    )
+    print_report(rows, result, engine, camera_fps, machine_load)
     if args.json:
         report = {
             "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -886,9 +989,15 @@ def main(argv: list[str] | None = None) -> None:
                 "postprocess": config["model"].get("postprocess"),
                 "footage_frames": len(frames),
                 "camera_fps": camera_fps,
+                "throttle": args.throttle,
+                "probe_runs": args.probe_runs,
+                "profile_frames": args.profile_frames,
+                "engine_threads": args.engine_threads,
             },
             "rows": [row.to_json() for row in rows],
             "ratios": result,
+            "engine": engine,
+            "machine_load": machine_load,
         }
         args.json.write_text(json.dumps(report, indent=1), encoding="utf-8")
         log(f"wrote {args.json}")
