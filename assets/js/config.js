@@ -89,8 +89,9 @@ export function automaticBackendOrder(config) {
 }
 
 /**
- * ?autostart=1, ?backend=litert-wasm|litert-webgpu|wasm|webgl|webgpu|cpu, ?threshold=0.4, ?max=100, ?tune=auto|all|off
- * @returns {{autostart: boolean, backend: string|null, threshold: number|null, maxDetections: number|null, tune: string, problems: string[]}}
+ * ?autostart=1, ?backend=litert-wasm|litert-webgpu|wasm|webgl|webgpu|cpu, ?threshold=0.4, ?max=100, ?tune=auto|all|off,
+ * ?worker=off (LiteRT.js on the page's main thread, as without Web Workers: for comparisons)
+ * @returns {{autostart: boolean, backend: string|null, threshold: number|null, maxDetections: number|null, tune: string, worker: boolean, problems: string[]}}
  */
 export function readQuery(search) {
   const params = new URLSearchParams(search);
@@ -130,5 +131,6 @@ export function readQuery(search) {
     if (Number.isInteger(value) && value >= 1 && value <= 1000) maxDetections = value;
     else problems.push(`Ignored max=${rawMax} in the address: use a whole number from 1 to 1000.`);
   }
-  return { autostart, backend, threshold, maxDetections, tune, problems };
+  const worker = (params.get('worker') ?? '').toLowerCase() !== 'off';
+  return { autostart, backend, threshold, maxDetections, tune, worker, problems };
 }

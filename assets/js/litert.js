@@ -10,6 +10,8 @@ import { PageError } from './errors.js';
 import { postprocessRaw } from './postprocess.js';
 
 const RUNTIME_DIR = new URL('../vendor/litert/', import.meta.url);
+// The site's root (this file is in its js/ folder): the page's base, also inside the detector worker.
+const SITE_ROOT = new URL('../', import.meta.url);
 
 /**
  * Loads LiteRT.js once: the threaded build when the page is cross-origin isolated (threads need
@@ -64,6 +66,9 @@ async function loadRuntime() {
   });
   const log = (text) => console.debug(`LiteRT.js: ${text}`);
   self.Module = {
+    // Where the threaded build starts its threads from: by default the document's current
+    // script, which a worker does not have (it would start the worker's own script instead).
+    mainScriptUrlOrBlob: scriptUrl,
     print: log,
     printErr: log,
     instantiateWasm(imports, receive) {
@@ -109,7 +114,7 @@ async function compileWhileDownloading(downloads) {
 
 /** The .tflite parts listed in config.model.litert, joined. */
 export function fetchTflite(litertConfig, onProgress = () => {}) {
-  const base = document.baseURI;
+  const base = SITE_ROOT;
   const files = litertConfig.files.map((file) => ({ url: new URL(file.path, base), name: file.path, bytes: file.bytes }));
   return fetchJoined(files, folderHintFor(litertConfig.files[0]?.path ?? 'model/'), onProgress);
 }
@@ -137,12 +142,12 @@ export class LiteRtDetector {
   }
 
   /**
-   * Detects on a canvas already drawn at the model's input size (FrameInput does that).
+   * Detects on a canvas already drawn at the model's input size (FrameInput does that), or on its
+   * ImageData (what the page posts to the detector worker).
    * @param {number} [scoreFloor]  see postprocessRaw: candidates below it are not needed
    */
-  async detectPixels(canvas, scoreFloor = 0) {
-    const context = canvas.getContext('2d', { willReadFrequently: true });
-    const { data } = context.getImageData(0, 0, this.width, this.height);
+  async detectPixels(pixels, scoreFloor = 0) {
+    const { data } = pixels.data ? pixels : pixels.getContext('2d', { willReadFrequently: true }).getImageData(0, 0, this.width, this.height);
     // RGBA -> RGB, the layout of the model's [1, H, W, 3] input.
     const input = this.input;
     for (let source = 0, target = 0; target < input.length; source += 4, target += 3) {

@@ -15,7 +15,7 @@ import { decodeGraphOutputs, postprocessRaw } from './postprocess.js';
  * @returns {Promise<object>} TF.js ModelArtifacts
  */
 export async function fetchModelArtifacts(modelConfig, onProgress = () => {}) {
-  const base = document.baseURI;
+  const base = new URL('../', import.meta.url); // the site's root: this file is in its js/ folder
   const modelUrl = new URL(modelConfig.url, base);
   const folder = modelConfig.url.includes('/') ? modelConfig.url.slice(0, modelConfig.url.lastIndexOf('/') + 1) : '';
   const folderHint = folderHintFor(modelConfig.url);

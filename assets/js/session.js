@@ -11,7 +11,8 @@ import { FrameInput } from './frame.js';
 import { loadLiteRtRuntime } from './litert.js';
 import { makeLabelLookup, selectDetections } from './postprocess.js';
 import { backendsToTime, recallBackend, rememberBackend } from './choice.js';
-import { BackendLauncher, chooseBackend, hasHardwareGpu } from './runtime.js';
+import { launcherFor, openDetectorWorker } from './remote.js';
+import { chooseBackend, hasHardwareGpu } from './runtime.js';
 import { UploadUrl } from './sources.js';
 import { agreementFor, fastestAgreeing, timeBackends } from './tuning.js';
 import { watchRuntimeDownloads } from './ui.js';
@@ -197,13 +198,25 @@ export class DetectorSession {
   async load() {
     const { ui, query } = this;
     for (const problem of query.problems) ui.addWarning(problem);
-    const stopWatching = watchRuntimeDownloads((bytes) => ui.setRuntimeBytes(bytes));
-    this.preloadRuntime();
+    // Runtime bytes fetched by the page and by the detector worker, summed for the readout.
+    const runtimeBytes = { page: 0, worker: 0 };
+    const showBytes = (where, bytes) => {
+      runtimeBytes[where] = bytes;
+      ui.setRuntimeBytes(runtimeBytes.page + runtimeBytes.worker);
+    };
+    const stopWatching = watchRuntimeDownloads((bytes) => showBytes('page', bytes));
+    const progress = (loaded, total) => ui.setProgress(loaded, total);
+    // LiteRT.js runs in a worker, off the main thread (remote.js); it starts now.
+    const opened = query.worker === false ? { worker: null, problem: '' }
+      : openDetectorWorker({ onProgress: progress, onRuntimeBytes: (bytes) => showBytes('worker', bytes) });
+    this.preloadRuntime(opened.worker);
     try {
       this.config = await loadConfig();
       this.applyConfig(this.config);
       // Model weights download while the runtime and its backend start (see BackendLauncher).
-      this.launcher = new BackendLauncher(this.config, (loaded, total) => ui.setProgress(loaded, total));
+      const { launcher, problem } = await launcherFor(this.config, opened, progress);
+      this.launcher = launcher;
+      if (problem) ui.addWarning(`The detector runs on the page's main thread: ${problem}.`);
       // The backend measured fastest for this model on this device last time, unless the address
       // names one: it starts first, and nothing is measured again.
       const recalled = query.backend ? null : recallBackend(this.storage, this.config);
@@ -212,6 +225,7 @@ export class DetectorSession {
       this.backendFailures = backend.failures;
       ui.setBackend(backend.description);
       for (const warning of backend.warnings) ui.addWarning(warning);
+      if (launcher.workerProblem) ui.addWarning(`The detector runs on the page's main thread: ${launcher.workerProblem}.`);
       const loaded = backend.detector;
       ui.hideProgress();
       this.detector = loaded;
@@ -241,12 +255,14 @@ export class DetectorSession {
   // The build says which runtime the page will most likely start with. LiteRT.js takes a few
   // hundred ms to download and compile, which can overlap fetching config.json this way. If it
   // then fails, the failure comes back when that backend is tried, and the page falls back.
-  preloadRuntime() {
+  preloadRuntime(worker) {
     const { backend } = this.query;
     const firstRuntime = backend
       ? (LITERT_BACKENDS.includes(backend) ? 'litert' : 'tfjs')
       : this.firstRuntime;
-    if (firstRuntime === 'litert') loadLiteRtRuntime().catch(() => {});
+    if (firstRuntime !== 'litert') return;
+    if (worker) worker.call('preload').catch(() => {});
+    else loadLiteRtRuntime().catch(() => {});
   }
 
   applyConfig(loadedConfig) {

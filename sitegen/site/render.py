@@ -89,7 +89,12 @@ def _size(count: int) -> str:
 def _page_modules() -> list[str]:
     """Every module of the page, so the browser fetches them at once instead of level by level
     down the import graph (app.js, then what it imports, then what those import)."""
-    return sorted(f"js/{path.name}" for path in (assets_dir() / "js").glob("*.js"))
+    # The detector worker is a classic script, started by remote.js: not a module of the page.
+    return sorted(
+        f"js/{path.name}"
+        for path in (assets_dir() / "js").glob("*.js")
+        if path.name != "detector_worker.js"
+    )
 
 
 _RUNTIME_MODULES = {"litert": "vendor/litert/litert.js", "tfjs": "vendor/tfjs/tf.js"}

@@ -52,8 +52,8 @@ test('every page module imports in Node (no top-level DOM access)', async () => 
 });
 
 test('query parameters', () => {
-  assert.deepEqual(readQuery('?autostart=1&backend=WebGL&threshold=0.4'), { autostart: true, backend: 'webgl', threshold: 0.4, maxDetections: null, tune: 'auto', problems: [] });
-  assert.deepEqual(readQuery(''), { autostart: false, backend: null, threshold: null, maxDetections: null, tune: 'auto', problems: [] });
+  assert.deepEqual(readQuery('?autostart=1&backend=WebGL&threshold=0.4'), { autostart: true, backend: 'webgl', threshold: 0.4, maxDetections: null, tune: 'auto', worker: true, problems: [] });
+  assert.deepEqual(readQuery(''), { autostart: false, backend: null, threshold: null, maxDetections: null, tune: 'auto', worker: true, problems: [] });
   const bad = readQuery('?backend=metal&threshold=2');
   assert.equal(bad.backend, null);
   assert.equal(bad.threshold, null);
