@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sitegen.check import CheckError, PageEvent
+from sitegen.site.verify import box_iou
 
 DEFAULT_IOU = 0.5
 _BOX_KEYS = ("x", "y", "width", "height")
@@ -181,18 +182,9 @@ def _frames(reader: _Reader, value, footage_frames: int) -> tuple[FrameEntry | N
     return tuple(parsed)
 
 
-def iou(a: dict, b: dict) -> float:
-    """Intersection over union of two {x, y, width, height} boxes."""
-    width = min(a["x"] + a["width"], b["x"] + b["width"]) - max(a["x"], b["x"])
-    height = min(a["y"] + a["height"], b["y"] + b["height"]) - max(a["y"], b["y"])
-    inter = max(0.0, width) * max(0.0, height)
-    union = a["width"] * a["height"] + b["width"] * b["height"] - inter
-    return inter / union if union > 0 else 0.0
-
-
 def best_overlap(event: PageEvent, expected: ExpectedBox) -> float:
     overlaps = [
-        iou(d["box"], expected.box) for d in event.detections if d["label"] == expected.label
+        box_iou(d["box"], expected.box) for d in event.detections if d["label"] == expected.label
     ]
     return max(overlaps, default=0.0)
 

@@ -8,13 +8,12 @@ import contextlib
 import io
 import json
 
-import numpy as np
 import pytest
 
 from devtools.default_model import scenes
 from sitegen.resources import default_model_dir
 from sitegen.site.verify import box_iou, compare_int8
-from tests.helpers.browser import detections_in_page, expected_from_tensorflow
+from tests.helpers.browser import detections_in_page, expected_from_tensorflow, two_sign_scene
 
 pytestmark = pytest.mark.tensorflow
 pytest.importorskip("pycocotools")
@@ -48,12 +47,7 @@ def int8_site(tmp_path_factory, eval_set):
 @pytest.fixture(scope="module")
 def scene(tmp_path_factory):
     """A generated photo with both signs, big enough to find (as test_page.py's), and its truth."""
-    rng = np.random.default_rng(31)
-    while True:
-        image, boxes = scenes.render_scene(rng, 640, 480, max_objects=3)
-        big = all(b.xmax - b.xmin >= 64 and b.ymax - b.ymin >= 64 for b in boxes)
-        if len(boxes) >= 2 and {b.class_id for b in boxes} == {1, 2} and big:
-            break
+    image, boxes = two_sign_scene()
     path = tmp_path_factory.mktemp("int8-scene") / "scene.png"
     image.save(path)
     truth = [

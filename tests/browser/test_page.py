@@ -5,11 +5,10 @@ from __future__ import annotations
 import json
 import shutil
 
-import numpy as np
 import pytest
 
 from devtools.default_model import scenes
-from tests.helpers.browser import RECORD_EVENTS_JS, open_page, served
+from tests.helpers.browser import RECORD_EVENTS_JS, open_page, served, two_sign_scene
 
 pytestmark = pytest.mark.tensorflow
 
@@ -17,12 +16,7 @@ pytestmark = pytest.mark.tensorflow
 @pytest.fixture(scope="module")
 def scene(tmp_path_factory):
     """A generated photo with signs, and its ground truth (normalised boxes)."""
-    rng = np.random.default_rng(31)
-    while True:
-        image, boxes = scenes.render_scene(rng, 640, 480, max_objects=3)
-        big = all(b.xmax - b.xmin >= 64 and b.ymax - b.ymin >= 64 for b in boxes)
-        if len(boxes) >= 2 and {b.class_id for b in boxes} == {1, 2} and big:
-            break
+    image, boxes = two_sign_scene()
     path = tmp_path_factory.mktemp("scene") / "scene.png"
     image.save(path)
     truth = [

@@ -16,7 +16,8 @@ import pytest
 from PIL import Image
 
 from devtools.default_model import scenes
-from tests.helpers.browser import RECORD_EVENTS_JS, open_page, served
+from sitegen.site.verify import box_iou
+from tests.helpers.browser import RECORD_EVENTS_JS, open_page, served, two_sign_scene
 
 pytestmark = pytest.mark.tensorflow
 
@@ -24,19 +25,19 @@ pytestmark = pytest.mark.tensorflow
 @pytest.fixture(scope="module")
 def scene(tmp_path_factory):
     """A 640x480 picture with two signs, its PNG bytes, and the signs' boxes (normalised)."""
-    rng = np.random.default_rng(31)
-    while True:
-        image, boxes = scenes.render_scene(rng, 640, 480, max_objects=3)
-        big = all(b.xmax - b.xmin >= 64 and b.ymax - b.ymin >= 64 for b in boxes)
-        if len(boxes) >= 2 and {b.class_id for b in boxes} == {1, 2} and big:
-            break
+    image, boxes = two_sign_scene()
     folder = tmp_path_factory.mktemp("scene")
     path = folder / "scene.png"
     image.save(path)
     truth = [
         {
             "label": scenes.CLASSES[b.class_id],
-            "box": [b.xmin / 640, b.ymin / 480, (b.xmax - b.xmin) / 640, (b.ymax - b.ymin) / 480],
+            "box": {
+                "x": b.xmin / 640,
+                "y": b.ymin / 480,
+                "width": (b.xmax - b.xmin) / 640,
+                "height": (b.ymax - b.ymin) / 480,
+            },
         }
         for b in boxes
     ]
@@ -68,21 +69,12 @@ def sign_footage(tmp_path_factory):
     return folder / "signs.y4m"
 
 
-def _iou(a, b) -> float:
-    ax2, ay2, bx2, by2 = a[0] + a[2], a[1] + a[3], b[0] + b[2], b[1] + b[3]
-    inter = max(0.0, min(ax2, bx2) - max(a[0], b[0])) * max(0.0, min(ay2, by2) - max(a[1], b[1]))
-    return inter / (a[2] * a[3] + b[2] * b[3] - inter)
-
-
-def _box(d: dict) -> list[float]:
-    return [d["box"]["x"], d["box"]["y"], d["box"]["width"], d["box"]["height"]]
-
-
 def _assert_finds(truth, detections):
     assert len(detections) == len(truth), detections
     for sign in truth:
         assert any(
-            d["label"] == sign["label"] and _iou(_box(d), sign["box"]) >= 0.5 for d in detections
+            d["label"] == sign["label"] and box_iou(d["box"], sign["box"]) >= 0.5
+            for d in detections
         ), (sign, detections)
 
 

@@ -117,3 +117,16 @@ def assert_same_detections(
     assert len(expected) > 0, "the reference found nothing: the comparison would prove nothing"
     problem = verify.compare(actual, expected, box_tol=box_tol, score_tol=score_tol)
     assert problem is None, problem
+
+
+def two_sign_scene(seed: int = 31):
+    """A generated 640x480 photo with both signs, each at least 64 px, and its boxes (the
+    scene generator's, in pixels): the picture several browser tests upload."""
+    from devtools.default_model import scenes
+
+    rng = np.random.default_rng(seed)
+    while True:
+        image, boxes = scenes.render_scene(rng, 640, 480, max_objects=3)
+        big = all(b.xmax - b.xmin >= 64 and b.ymax - b.ymin >= 64 for b in boxes)
+        if len(boxes) >= 2 and {b.class_id for b in boxes} == {1, 2} and big:
+            return image, boxes
