@@ -190,10 +190,11 @@ export class LiteRtDetector {
 
 async function readOutput(tensor, name) {
   if (!tensor) throw new Error(`the .tflite has no output named ${name}`);
-  if (tensor.accelerator === 'wasm') return tensor.toTypedArray().slice();
+  // toTypedArray() copies out of the WebAssembly heap already (HEAPU8.slice): no second copy.
+  if (tensor.accelerator === 'wasm') return tensor.toTypedArray();
   const onCpu = await tensor.copyTo('wasm');
   try {
-    return onCpu.toTypedArray().slice();
+    return onCpu.toTypedArray();
   } finally {
     onCpu.delete();
   }

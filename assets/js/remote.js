@@ -76,8 +76,9 @@ export class RemoteDetector {
 
   /** The canvas's pixels go to the worker (moved, not copied); the candidates come back. */
   async detectPixels(canvas, scoreFloor = 0) {
-    const context = canvas.getContext('2d', { willReadFrequently: true });
-    const pixels = context.getImageData(0, 0, this.width, this.height);
+    // One context per canvas, kept: getContext() costs a few tenths of a ms a frame.
+    if (this.canvas !== canvas) [this.canvas, this.context] = [canvas, canvas.getContext('2d', { willReadFrequently: true })];
+    const pixels = this.context.getImageData(0, 0, this.width, this.height);
     const { candidates, memory } = await this.worker.call('detect', { name: this.name, pixels, scoreFloor }, [pixels.data.buffer]);
     this.lastMemory = memory;
     return candidates;
