@@ -62,6 +62,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks import page_probes as probes
+from benchmarks import runtime_probe
 from benchmarks.report import describe, fmt, print_report
 from sitegen.site.browser import CHROMIUM_ARGS, FAKE_CAMERA_ARGS
 
@@ -417,8 +418,12 @@ def measure_page(playwright, browser_path: str, footage: Path, run: PageRun, row
         meter = probes.MainThreadMeter(session, page)
         wait_for_events(page, run.skip, deadline)
         meter.start()
+        threads = probes.ThreadClock()
+        threads.start()
         record = wait_for_events(page, run.skip + run.frames, deadline)
+        row.extra["threads"] = threads.stop()  # which Chromium threads carried the frames
         row.extra["main_thread"] = meter.stop()
+        row.extra["workers"] = [worker.url.rsplit("/", 1)[-1] for worker in page.workers]
         steady = record["events"][run.skip : run.skip + run.frames]
         if len(steady) < run.frames:
             row.status = "partial"
@@ -433,7 +438,7 @@ def measure_page(playwright, browser_path: str, footage: Path, run: PageRun, row
             cold_responses, run.base_url, run.folder
         )
         if run.probes and row.status == "ok":
-            row.extra["probes"] = probe_page(page, session, run)
+            row.extra["probes"] = runtime_probe.probe_page(page, session, run, log)
 
         if run.warm:
             # Warm load: the same context (so its HTTP cache), reloaded.
@@ -469,56 +474,6 @@ def measure_page(playwright, browser_path: str, footage: Path, run: PageRun, row
 def throttle(session, rate: float | None) -> None:
     if rate:
         session.send("Emulation.setCPUThrottlingRate", {"rate": rate})
-
-
-def probe_page(page, session, run: PageRun) -> dict:
-    """In the page, after the steady window. With the camera playing: the sampling profile, the
-    runtime's bare run (a second compiled model of the same .tflite with the page's threads, or
-    the TF.js model built again, on a prepared input) and the page's detector (timeDetector,
-    which holds the page's queue, so the loop waits while the video keeps playing). Then with the
-    camera paused (the video keeps its last frame): the same two again, CPU time per thread
-    during the bare run, and the page's per-frame steps replayed with a timer each."""
-    runtime = {"litert-wasm": "litert", "wasm": "tfjs", "cpu": "tfjs"}.get(run.backend)
-    found: dict = {}
-    if run.profile_frames:
-        found["loop"] = probes.loop_timing(page, run.profile_frames, timeout_s=run.timeout_s)
-    if runtime and run.profile_frames:
-        log(f"  profiling {run.profile_frames} frames ...")
-        found["profile"] = probes.profile_frames(session, page, run.profile_frames, run.base_url)
-    probe = None
-    if runtime:
-        log("  timing the runtime in the page ...")
-        probe = probes.RuntimeProbe(page, runtime, timeout_s=run.timeout_s)
-        found["runtime"] = probe.info
-        if runtime == "litert":
-            found["compile"] = probe.compile(probe.info["pageThreads"])
-        events_before = page.evaluate(probes.PAGE_CLOCK_JS)[1]
-        found["bare_run_playing_ms"] = probe.bare(run.probe_runs)
-        # Frames the page processed meanwhile (0 when the runs never yield to its loop).
-        found["bare_run_playing_interleaved"] = (
-            page.evaluate(probes.PAGE_CLOCK_JS)[1] - events_before
-        )
-        # With the main thread idle before each run, as between the camera loop's frames.
-        found["bare_run_spaced_ms"] = probe.bare(run.probe_runs, probes.SPACED_GAP_MS)
-        steps = probe.steps(run.probe_runs, probe.threshold)  # on the live video
-        found["steps_playing"] = probes.summarise_steps(steps)
-    # A GPU backend on this machine's software renderer takes about a second per run.
-    detector_runs = run.probe_runs if runtime else min(3, run.probe_runs)
-    found["page_detector_playing_ms"] = probes.time_page_detector(page, detector_runs)
-    probes.pause_camera(page)
-    time.sleep(0.5)  # the frame in flight finishes
-    found["page_detector_ms"] = probes.time_page_detector(page, detector_runs)
-    if probe is None:
-        return found
-    clock = probes.ThreadClock()
-    clock.start()
-    found["bare_run_ms"] = probe.bare(run.probe_runs)
-    found["bare_run_cpu"] = clock.stop()
-    steps = probe.steps(run.probe_runs, probe.threshold)
-    found["steps"] = probes.summarise_steps(steps)
-    found["steps_runs"] = len(steps)
-    probe.release()
-    return found
 
 
 def cold_load(playwright, browser_path: str, footage: Path, run: PageRun):
@@ -579,20 +534,8 @@ def measure_engine_threads(
         state = page.evaluate("() => [window.sitegen.state, window.sitegen.backend]")
         if state != ["ready", "litert-wasm"]:
             return {"error": f"the page is {state[0]} on {state[1]}"}
-        probe = probes.RuntimeProbe(page, "litert")
-        results = []
-        for count in threads:
-            compiled = probe.compile(count)
-            clock = probes.ThreadClock()
-            clock.start()
-            times = probe.bare(runs)
-            cpu = clock.stop()
-            results.append(
-                {**compiled, "run_ms": times, "median_ms": probes.median(times), "cpu": cpu}
-            )
-            log(f"  LiteRT.js {count} thread(s): median {fmt(probes.median(times))} ms")
-        probe.release()
-        return {"pool": pool, "runtime": probe.info, "results": results}
+        found = runtime_probe.thread_sweep(page, threads, runs, log)
+        return {"pool": pool, **found}
     finally:
         browser.close()
         server.shutdown()
@@ -688,7 +631,7 @@ def measure_site(args, playwright, browser_path: str, site: Path, footage: Path)
         for backend in args.backends:
             log(f"page, {backend} ...")
             run = PageRun(
-                url=f"{base_url}?autostart=1&backend={backend}",
+                url=f"{base_url}?autostart=1&backend={backend}{args.page_query}",
                 base_url=base_url,
                 folder=site,
                 skip=args.skip,
@@ -708,7 +651,7 @@ def measure_site(args, playwright, browser_path: str, site: Path, footage: Path)
         if args.throttle and ran is not None:
             log(f"page, {ran.backend}, CPU throttled {args.throttle:g}x ...")
             run = PageRun(
-                url=f"{base_url}?autostart=1&backend={ran.backend}",
+                url=f"{base_url}?autostart=1&backend={ran.backend}{args.page_query}",
                 base_url=base_url,
                 folder=site,
                 skip=args.skip,
@@ -844,6 +787,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="no in-page profile, bare runtime run or step timing (page_probes)",
     )
     parser.add_argument("--probe-runs", type=int, default=20, help="runs of each in-page timing")
+    parser.add_argument(
+        "--page-query",
+        default="",
+        type=lambda text: f"&{text.lstrip('&?')}" if text else "",
+        help="more query parameters for the site page, e.g. worker=off",
+    )
     parser.add_argument(
         "--profile-frames",
         type=int,
@@ -993,6 +942,7 @@ def main(argv: list[str] | None = None) -> None:
                 "probe_runs": args.probe_runs,
                 "profile_frames": args.profile_frames,
                 "engine_threads": args.engine_threads,
+                "page_query": args.page_query,
             },
             "rows": [row.to_json() for row in rows],
             "ratios": result,
