@@ -14,59 +14,12 @@ import { backendsToTime, recallBackend, rememberBackend } from './choice.js';
 import { launcherFor, openDetectorWorker } from './remote.js';
 import { chooseBackend, hasHardwareGpu } from './runtime.js';
 import { UploadUrl } from './sources.js';
+import { FrameStats } from './frame_stats.js';
+import { SerialQueue } from './serial_queue.js';
 import { agreementFor, fastestAgreeing, timeBackends } from './tuning.js';
 import { watchRuntimeDownloads } from './ui.js';
 
 const SOURCE_STATUS = { camera: 'Camera on', video: 'Playing the uploaded video', image: 'Showing the uploaded image' };
-
-/** Runs tasks one at a time, in the order given; a task that fails does not stop those after it. */
-export class SerialQueue {
-  constructor() {
-    this.tail = Promise.resolve();
-  }
-
-  /** @returns {Promise} what `task` returns, once every task queued before it has settled */
-  run(task) {
-    const run = this.tail.then(task);
-    this.tail = run.catch(() => {});
-    return run;
-  }
-}
-
-/** Frames per second over the last second or so, and a smoothed inference time. */
-export class FrameStats {
-  /**
-   * @param {(fps: number|null, inferenceMs: number|null) => void} show  the readouts
-   * @param {() => number} [now]  the clock, in ms (injectable for tests)
-   */
-  constructor(show, now = () => performance.now()) {
-    this.show = show;
-    this.now = now;
-    this.windowStart = 0;
-    this.frames = 0;
-    this.fps = null;
-    this.inferenceMs = null;
-  }
-
-  record(inferenceMs) {
-    const now = this.now();
-    if (this.frames === 0) this.windowStart = now;
-    this.frames += 1;
-    if (now - this.windowStart >= 1000) {
-      this.fps = ((this.frames - 1) * 1000) / (now - this.windowStart);
-      this.frames = 1;
-      this.windowStart = now;
-    }
-    this.inferenceMs = this.inferenceMs === null ? inferenceMs : 0.8 * this.inferenceMs + 0.2 * inferenceMs;
-    this.show(this.fps, this.inferenceMs);
-  }
-
-  reset() {
-    this.frames = 0;
-    this.fps = null;
-    this.show(null, this.inferenceMs);
-  }
-}
 
 function naturalSize(element) {
   return element instanceof HTMLVideoElement

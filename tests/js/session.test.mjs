@@ -6,7 +6,9 @@ import test from 'node:test';
 
 import { MESSAGES } from '../../assets/js/camera.js';
 import { SourcePlayer } from '../../assets/js/player.js';
-import { DetectorSession, FrameStats, SerialQueue } from '../../assets/js/session.js';
+import { FrameStats } from '../../assets/js/frame_stats.js';
+import { SerialQueue } from '../../assets/js/serial_queue.js';
+import { DetectorSession } from '../../assets/js/session.js';
 
 // processFrame tells a video from an image by its class; Node has neither.
 globalThis.HTMLVideoElement ??= class HTMLVideoElement {};
