@@ -47,21 +47,9 @@ def int8_site(tmp_path_factory, eval_set):
 @pytest.fixture(scope="module")
 def scene(tmp_path_factory):
     """A generated photo with both signs, big enough to find (as test_page.py's), and its truth."""
-    image, boxes = two_sign_scene()
+    image, truth = two_sign_scene()
     path = tmp_path_factory.mktemp("int8-scene") / "scene.png"
     image.save(path)
-    truth = [
-        {
-            "label": scenes.CLASSES[b.class_id],
-            "box": {
-                "x": b.xmin / 640,
-                "y": b.ymin / 480,
-                "width": (b.xmax - b.xmin) / 640,
-                "height": (b.ymax - b.ymin) / 480,
-            },
-        }
-        for b in boxes
-    ]
     return path, truth
 
 

@@ -8,6 +8,7 @@ import shutil
 import pytest
 
 from devtools.default_model import scenes
+from sitegen.site.verify import box_iou
 from tests.helpers.browser import RECORD_EVENTS_JS, open_page, served, two_sign_scene
 
 pytestmark = pytest.mark.tensorflow
@@ -16,23 +17,10 @@ pytestmark = pytest.mark.tensorflow
 @pytest.fixture(scope="module")
 def scene(tmp_path_factory):
     """A generated photo with signs, and its ground truth (normalised boxes)."""
-    image, boxes = two_sign_scene()
+    image, truth = two_sign_scene()
     path = tmp_path_factory.mktemp("scene") / "scene.png"
     image.save(path)
-    truth = [
-        {
-            "label": scenes.CLASSES[b.class_id],
-            "box": [b.xmin / 640, b.ymin / 480, (b.xmax - b.xmin) / 640, (b.ymax - b.ymin) / 480],
-        }
-        for b in boxes
-    ]
     return path, truth
-
-
-def _iou(a, b) -> float:
-    ax2, ay2, bx2, by2 = a[0] + a[2], a[1] + a[3], b[0] + b[2], b[1] + b[3]
-    inter = max(0.0, min(ax2, bx2) - max(a[0], b[0])) * max(0.0, min(ay2, by2) - max(a[1], b[1]))
-    return inter / (a[2] * a[3] + b[2] * b[3] - inter)
 
 
 def _box(d: dict) -> list[float]:
@@ -58,7 +46,7 @@ def test_image_upload_finds_the_signs(browser, default_site, scene):
     assert len(found) == len(truth), found
     for sign in truth:
         assert any(
-            d["label"] == sign["label"] and _iou(_box(d), sign["box"]) >= 0.5 for d in found
+            d["label"] == sign["label"] and box_iou(d["box"], sign["box"]) >= 0.5 for d in found
         ), (sign, found)
     assert sorted(t.split()[0] for t in listed) == sorted(d["label"] for d in found)
 

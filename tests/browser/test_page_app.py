@@ -25,22 +25,10 @@ pytestmark = pytest.mark.tensorflow
 @pytest.fixture(scope="module")
 def scene(tmp_path_factory):
     """A 640x480 picture with two signs, its PNG bytes, and the signs' boxes (normalised)."""
-    image, boxes = two_sign_scene()
+    image, truth = two_sign_scene()
     folder = tmp_path_factory.mktemp("scene")
     path = folder / "scene.png"
     image.save(path)
-    truth = [
-        {
-            "label": scenes.CLASSES[b.class_id],
-            "box": {
-                "x": b.xmin / 640,
-                "y": b.ymin / 480,
-                "width": (b.xmax - b.xmin) / 640,
-                "height": (b.ymax - b.ymin) / 480,
-            },
-        }
-        for b in boxes
-    ]
     return {"path": path, "image": image, "truth": truth, "folder": folder}
 
 

@@ -120,8 +120,9 @@ def assert_same_detections(
 
 
 def two_sign_scene(seed: int = 31):
-    """A generated 640x480 photo with both signs, each at least 64 px, and its boxes (the
-    scene generator's, in pixels): the picture several browser tests upload."""
+    """A generated 640x480 photo with both signs, each at least 64 px, and its truth: one
+    ``{"label", "box": {x, y, width, height}}`` per sign, normalised as the page's events are.
+    The picture several browser tests upload."""
     from devtools.default_model import scenes
 
     rng = np.random.default_rng(seed)
@@ -129,4 +130,17 @@ def two_sign_scene(seed: int = 31):
         image, boxes = scenes.render_scene(rng, 640, 480, max_objects=3)
         big = all(b.xmax - b.xmin >= 64 and b.ymax - b.ymin >= 64 for b in boxes)
         if len(boxes) >= 2 and {b.class_id for b in boxes} == {1, 2} and big:
-            return image, boxes
+            break
+    truth = [
+        {
+            "label": scenes.CLASSES[b.class_id],
+            "box": {
+                "x": b.xmin / 640,
+                "y": b.ymin / 480,
+                "width": (b.xmax - b.xmin) / 640,
+                "height": (b.ymax - b.ymin) / 480,
+            },
+        }
+        for b in boxes
+    ]
+    return image, truth
