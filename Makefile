@@ -14,6 +14,12 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[convert,verify,test]'
 	touch $@
 
+# The YOLO tests' exporter (Ultralytics, CPU PyTorch): only `make test` needs it.
+$(VENV)/.yolo-installed: $(VENV)/.installed pyproject.toml
+	$(BIN)/pip install --quiet -e '.[convert,verify,test,yolo-test]'
+	$(BIN)/pip install --quiet --no-deps 'onnx2tf>=1.26.3,<1.29'
+	touch $@
+
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch $@
@@ -38,7 +44,7 @@ js-check: setup
 	for f in assets/js/*.js tools/*.mjs; do node --check $$f || exit 1; done
 	node --test tests/js/
 
-test: lint js-check
+test: lint js-check $(VENV)/.yolo-installed
 	$(BIN)/python -m pytest
 
 clean:

@@ -45,14 +45,19 @@ TIMED_BACKENDS: tuple[Backend, ...] = ("litert-wasm", "wasm")
 # The roles a detector's outputs can play. "graph" post-processing reads boxes/scores/classes/count
 # computed inside the model; "raw" post-processing reads raw_boxes/raw_scores (decoded boxes and
 # per-class scores with a background column, before non-maximum suppression) and does the rest in JS.
-OutputRole = Literal["boxes", "scores", "classes", "count", "raw_boxes", "raw_scores"]
+# "yolo" post-processing reads one output, predictions: an Ultralytics YOLO detection head's
+# [1, 4 + C, A] (centre x, y, width, height, then C class scores, for each of A anchors).
+OutputRole = Literal[
+    "boxes", "scores", "classes", "count", "raw_boxes", "raw_scores", "predictions"
+]
 GRAPH_ROLES: tuple[OutputRole, ...] = ("boxes", "scores", "classes", "count")
 RAW_ROLES: tuple[OutputRole, ...] = ("raw_boxes", "raw_scores")
-Postprocess = Literal["graph", "raw"]
+YOLO_ROLES: tuple[OutputRole, ...] = ("predictions",)
+Postprocess = Literal["graph", "raw", "yolo"]
 
 
 def roles_for(postprocess: str) -> tuple[OutputRole, ...]:
-    return RAW_ROLES if postprocess == "raw" else GRAPH_ROLES
+    return {"raw": RAW_ROLES, "yolo": YOLO_ROLES}.get(postprocess, GRAPH_ROLES)
 
 
 def role_key(role: str) -> str:
@@ -185,6 +190,40 @@ class NmsSettings:
         }
 
 
+# Ultralytics' predict defaults, which a YOLO site's page reproduces: IoU 0.7, at most 300 boxes,
+# NMS per class (agnostic_nms=False), grey 114 letterbox padding.
+YOLO_IOU_THRESHOLD = 0.7
+YOLO_MAX_DETECTIONS = 300
+YOLO_PAD_VALUE = 114
+
+
+@dataclass(frozen=True)
+class YoloSettings:
+    """How the page feeds and reads an Ultralytics YOLO model: the frame letterboxed (scaled to
+    fit, centred, padded grey) into the input, pixels divided by 255, boxes as centre x, y, width,
+    height in input pixels ("pixels": SavedModel and TF.js exports) or in 0..1 of the input
+    ("normalized": Ultralytics' tflite export)."""
+
+    box_units: Literal["pixels", "normalized"] = "pixels"
+    input_scale: float = 1 / 255
+    pad_value: int = YOLO_PAD_VALUE
+
+    def to_json(self) -> dict:
+        return {
+            "boxUnits": self.box_units,
+            "inputScale": self.input_scale,
+            "padValue": self.pad_value,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict) -> YoloSettings:
+        return cls(
+            box_units=data["boxUnits"],
+            input_scale=float(data["inputScale"]),
+            pad_value=int(data["padValue"]),
+        )
+
+
 def _files_to_json(files: tuple[tuple[str, int], ...]) -> list[dict]:
     return [{"path": path, "bytes": size} for path, size in files]
 
@@ -218,10 +257,14 @@ class LitertSpec:
     # integer: int8 weights and activations, float32 outputs; close to float TensorFlow, not
     # equal to it: docs/int8.md). The input and outputs' types are the same whichever it is.
     quantization: str = "none"
+    # YOLO: the .tflite's own box units when they differ from the TF.js model's (the user's
+    # .tflite from Ultralytics' tflite export is normalised, its SavedModel may not be).
+    box_units: str | None = None
 
     def to_json(self) -> dict:
         return {
             "format": "tflite",
+            "boxUnits": self.box_units,
             "files": _files_to_json(self.files),
             "input": {
                 "name": self.input_name,
@@ -243,6 +286,7 @@ class LitertSpec:
             input_size=size,
             outputs=_outputs_from_json(data["outputs"]),
             quantization=str(data.get("quantization") or "none"),
+            box_units=data.get("boxUnits") or None,
         )
 
 
@@ -269,6 +313,8 @@ class ModelSpec:
     # SHA-256 of the model's files (sitegen.model.content_hash): the page keys what it measured
     # about the model on a device (its fastest backend) by it.
     sha256: str = ""
+    # An Ultralytics YOLO model (postprocess "yolo"): letterbox, input scale and box units.
+    yolo: YoloSettings | None = None
 
     @property
     def backends(self) -> tuple[str, ...]:
@@ -292,6 +338,7 @@ class ModelSpec:
             "litert": self.litert.to_json() if self.litert else None,
             "litertMissing": self.litert_missing or None,
             "sha256": self.sha256 or None,
+            "yolo": self.yolo.to_json() if self.yolo else None,
         }
 
     @classmethod
@@ -309,6 +356,7 @@ class ModelSpec:
             litert=LitertSpec.from_json(data["litert"]) if data.get("litert") else None,
             litert_missing=data.get("litertMissing") or "",
             sha256=str(data.get("sha256") or ""),
+            yolo=YoloSettings.from_json(data["yolo"]) if data.get("yolo") else None,
         )
 
     def recorded_json(self, labels: dict[int, str]) -> dict:
@@ -341,9 +389,12 @@ class RecordedModel:
     num_classes: int
     nms: NmsSettings | None
     litert: LitertSpec | None  # file paths are names beside model.json
+    yolo: YoloSettings | None = None
 
     @property
     def postprocess(self) -> Postprocess:
+        if set(self.outputs) == set(YOLO_ROLES):
+            return "yolo"
         return "raw" if set(self.outputs) == set(RAW_ROLES) else "graph"
 
     @classmethod
@@ -359,6 +410,7 @@ class RecordedModel:
             num_classes=int(model.get("numClasses") or 0),
             nms=NmsSettings.from_json(model["nms"]) if model.get("nms") else None,
             litert=LitertSpec.from_json(data["litert"]) if data.get("litert") else None,
+            yolo=YoloSettings.from_json(model["yolo"]) if model.get("yolo") else None,
         )
 
 

@@ -62,7 +62,7 @@ const ENTRIES = {
   // `browser` is only fromPixels: the rest of tf.browser (toPixels, draw) is unused.
   tf: `
     export {
-      cast, dispose, enableProdMode, env, expandDims, getBackend, io, memory, ready, setBackend, tidy, zeros,
+      cast, dispose, enableProdMode, env, expandDims, getBackend, io, memory, mul, ready, setBackend, tidy, zeros,
     } from '@tensorflow/tfjs-core';
     export { GraphModel, loadGraphModel } from '@tensorflow/tfjs-converter';
     import { fromPixels } from '@tensorflow/tfjs-core/dist/ops/browser';

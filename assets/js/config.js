@@ -2,7 +2,7 @@
 // and the page's query parameters. The page knows nothing about the model that is not in config.json.
 
 import {
-  ALL_BACKENDS, CONFIG_SCHEMA, GRAPH_OUTPUTS, LITERT_BACKENDS, NMS_KEYS, RAW_OUTPUTS,
+  ALL_BACKENDS, CONFIG_SCHEMA, LITERT_BACKENDS, NMS_KEYS, OUTPUTS_FOR, RAW_OUTPUTS,
 } from './contract.js';
 import { PageError } from './errors.js';
 
@@ -52,13 +52,19 @@ function findProblem(config) {
   if (size !== null && size !== undefined && !(Array.isArray(size) && size.length === 2 && size.every((n) => Number.isInteger(n) && n > 0))) {
     return '"model.input.size" must be [height, width] or null';
   }
-  const roles = model.postprocess === 'graph' ? GRAPH_OUTPUTS
-    : model.postprocess === 'raw' ? RAW_OUTPUTS : null;
-  if (!roles) return '"model.postprocess" must be "graph" or "raw"';
+  const roles = Object.hasOwn(OUTPUTS_FOR, model.postprocess ?? '') ? OUTPUTS_FOR[model.postprocess] : null;
+  if (!roles) return '"model.postprocess" must be "graph", "raw" or "yolo"';
   for (const role of roles) {
     if (typeof model.outputs?.[role] !== 'string') return `"model.outputs.${role}" is missing`;
   }
-  if (model.postprocess === 'raw') {
+  if (model.postprocess === 'yolo') {
+    const yolo = model.yolo;
+    if (!yolo || !['pixels', 'normalized'].includes(yolo.boxUnits) || typeof yolo.inputScale !== 'number' || typeof yolo.padValue !== 'number') {
+      return '"model.yolo" must give boxUnits, inputScale and padValue';
+    }
+    if (!Array.isArray(size)) return '"model.input.size" is needed to letterbox a YOLO model';
+  }
+  if (model.postprocess !== 'graph') {
     const nms = model.nms;
     if (!nms) return '"model.nms" is missing';
     for (const key of NMS_KEYS) {
@@ -70,7 +76,8 @@ function findProblem(config) {
   if (model.litert) {
     if (!Array.isArray(model.litert.files) || !model.litert.files.length) return '"model.litert.files" must list the .tflite parts';
     if (!Array.isArray(model.litert.input?.size) || typeof model.litert.input?.name !== 'string') return '"model.litert.input" is missing';
-    if (!RAW_OUTPUTS.every((role) => typeof model.litert.outputs?.[role] === 'string')) return '"model.litert.outputs" is missing';
+    const litertRoles = model.postprocess === 'yolo' ? OUTPUTS_FOR.yolo : RAW_OUTPUTS;
+    if (!litertRoles.every((role) => typeof model.litert.outputs?.[role] === 'string')) return '"model.litert.outputs" is missing';
   }
   return null;
 }

@@ -10,8 +10,11 @@ export const TFJS_BACKENDS = Object.freeze(['wasm', 'webgpu', 'webgl', 'cpu']);
 export const ALL_BACKENDS = Object.freeze([...LITERT_BACKENDS, ...TFJS_BACKENDS]);
 // Backends that compute on the CPU: build-time timings compare only across these.
 export const CPU_BACKENDS = Object.freeze(['litert-wasm', 'wasm', 'cpu']);
-// config.json model.outputs keys for each post-processing mode
+// config.json model.outputs keys for each post-processing mode ("yolo": one [1, 4 + C, A] output)
 export const GRAPH_OUTPUTS = Object.freeze(['boxes', 'scores', 'classes', 'count']);
 export const RAW_OUTPUTS = Object.freeze(['rawBoxes', 'rawScores']);
+export const YOLO_OUTPUTS = Object.freeze(['predictions']);
+// config.json model.outputs keys, by model.postprocess
+export const OUTPUTS_FOR = Object.freeze({ graph: GRAPH_OUTPUTS, raw: RAW_OUTPUTS, yolo: YOLO_OUTPUTS });
 export const NMS_KEYS = Object.freeze(['scoreThreshold', 'iouThreshold', 'maxPerClass', 'maxTotal']);
 export const DEFAULTS = Object.freeze({ threshold: 0.5, maxDetections: 20 });

@@ -4,10 +4,10 @@
 // ~9 MB (~2.8 MB compressed). The model ends at the same raw outputs as the TF.js graph, so both
 // runtimes share postprocess.js.
 
-import { RAW_OUTPUTS } from './contract.js';
+import { OUTPUTS_FOR } from './contract.js';
 import { fetchJoined, fetchSized, folderHintFor } from './download.js';
 import { PageError } from './errors.js';
-import { postprocessRaw } from './postprocess.js';
+import { postprocessRaw, postprocessYolo, yoloOptions } from './postprocess.js';
 
 const RUNTIME_DIR = new URL('../vendor/litert/', import.meta.url);
 // The site's root (this file is in its js/ folder): the page's base, also inside the detector worker.
@@ -132,7 +132,12 @@ export class LiteRtDetector {
     this.input = litert.input.dtype === 'float32'
       ? new Float32Array(this.height * this.width * 3)
       : new Uint8Array(this.height * this.width * 3);
-    this.outputNames = RAW_OUTPUTS.map((role) => litert.outputs[role]); // boxes, then scores
+    this.yolo = modelConfig.postprocess === 'yolo'
+      ? yoloOptions(modelConfig, litert.boxUnits ?? modelConfig.yolo.boxUnits) : null;
+    // YOLO models take pixels / 255; SSD models take 0..255 whatever their input's type.
+    this.inputScale = modelConfig.yolo?.inputScale ?? 1;
+    // raw boxes then raw scores, or YOLO's predictions
+    this.outputNames = OUTPUTS_FOR[this.yolo ? 'yolo' : 'raw'].map((role) => litert.outputs[role]);
     // LiteRT.js tensors are freed by hand; counting them lets window.sitegen.memory() show a leak.
     this.liveTensors = 0;
   }
@@ -149,11 +154,20 @@ export class LiteRtDetector {
   async detectPixels(pixels, scoreFloor = 0) {
     const { data } = pixels.data ? pixels : pixels.getContext('2d', { willReadFrequently: true }).getImageData(0, 0, this.width, this.height);
     // RGBA -> RGB, the layout of the model's [1, H, W, 3] input.
-    const input = this.input;
-    for (let source = 0, target = 0; target < input.length; source += 4, target += 3) {
-      input[target] = data[source];
-      input[target + 1] = data[source + 1];
-      input[target + 2] = data[source + 2];
+    const { input, inputScale } = this;
+    if (inputScale === 1) {
+      for (let source = 0, target = 0; target < input.length; source += 4, target += 3) {
+        input[target] = data[source];
+        input[target + 1] = data[source + 1];
+        input[target + 2] = data[source + 2];
+      }
+    } else {
+      // Math.fround(v * scale), as TF.js and PyTorch compute it in float32.
+      for (let source = 0, target = 0; target < input.length; source += 4, target += 3) {
+        input[target] = data[source] * inputScale;
+        input[target + 1] = data[source + 1] * inputScale;
+        input[target + 2] = data[source + 2] * inputScale;
+      }
     }
     return this.detect(input, scoreFloor);
   }
@@ -170,7 +184,13 @@ export class LiteRtDetector {
     try {
       outputs = await this.compiled.run({ [this.inputName]: tensor });
       this.liveTensors += Object.keys(outputs).length;
-      const [boxes, scores] = await Promise.all(this.outputNames.map((name) => readOutput(outputs[name], name)));
+      const values = await Promise.all(this.outputNames.map((name) => readOutput(outputs[name], name)));
+      if (this.yolo) {
+        // [1, 4 + C, A], C from config.json (the build checked the shape against it)
+        const numAnchors = values[0].length / (4 + this.modelConfig.numClasses);
+        return postprocessYolo(values[0], numAnchors, this.yolo, scoreFloor);
+      }
+      const [boxes, scores] = values;
       const numAnchors = boxes.length / 4;
       return postprocessRaw(boxes, scores, numAnchors, this.modelConfig.nms, scoreFloor);
     } finally {

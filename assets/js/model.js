@@ -2,10 +2,10 @@
 // truncated file, where TF.js would fail later with a shape error), builds it from memory and runs
 // it on input tensors.
 
-import { GRAPH_OUTPUTS, RAW_OUTPUTS } from './contract.js';
+import { OUTPUTS_FOR } from './contract.js';
 import { fetchChecked, fetchJoined, folderHintFor } from './download.js';
 import { PageError } from './errors.js';
-import { decodeGraphOutputs, postprocessRaw } from './postprocess.js';
+import { decodeGraphOutputs, postprocessRaw, postprocessYolo, yoloOptions } from './postprocess.js';
 
 /**
  * Fetches model.json and every weight shard, checking HTTP status and each shard's size.
@@ -117,9 +117,12 @@ export class Detector {
     this.inputName = modelConfig.input.name;
     this.floatInput = modelConfig.input.dtype === 'float32';
     const outputs = modelConfig.outputs;
-    this.raw = modelConfig.postprocess === 'raw';
+    this.postprocess = modelConfig.postprocess;
+    this.raw = this.postprocess !== 'graph'; // raw SSD outputs, or YOLO's one: no NMS in the graph
+    // YOLO models take pixels / 255; SSD models take 0..255 whatever their input's type.
+    this.inputScale = modelConfig.yolo?.inputScale ?? 1;
     // In the contract's order, which detect() reads the values in.
-    const requested = (this.raw ? RAW_OUTPUTS : GRAPH_OUTPUTS).map((role) => outputs[role]);
+    const requested = OUTPUTS_FOR[this.postprocess].map((role) => outputs[role]);
     const missing = graphNodes.length ? requested.filter((name) => dataSourceOf(graphNodes, name) === null) : [];
     if (missing.length) {
       throw new PageError(`The site's config.json names model output ${missing.join(', ')}, which model.json does not have. Rebuild the site with sitegen.`);
@@ -141,7 +144,9 @@ export class Detector {
     if (this.backendName && tf.getBackend() !== this.backendName) await tf.setBackend(this.backendName);
     const input = tf.tidy(() => {
       const image = tf.browser.fromPixels(pixels, 3); // int32 [h, w, 3]: the model's uint8 input
-      return tf.expandDims(this.floatInput ? tf.cast(image, 'float32') : image, 0);
+      if (!this.floatInput) return tf.expandDims(image, 0);
+      const float = tf.cast(image, 'float32');
+      return tf.expandDims(this.inputScale === 1 ? float : tf.mul(float, this.inputScale), 0);
     });
     try {
       return await this.detect(input, scoreFloor);
@@ -166,6 +171,10 @@ export class Detector {
     const outputs = await this.execute(input);
     try {
       const values = await Promise.all(outputs.map((tensor) => tensor.data()));
+      if (this.postprocess === 'yolo') {
+        const numAnchors = outputs[0].shape[outputs[0].shape.length - 1];
+        return postprocessYolo(values[0], numAnchors, yoloOptions(this.config), scoreFloor);
+      }
       if (this.raw) {
         const numAnchors = outputs[0].shape.length >= 2 ? outputs[0].shape[outputs[0].shape.length - 2] : 0;
         return postprocessRaw(values[0], values[1], numAnchors, this.config.nms, scoreFloor);

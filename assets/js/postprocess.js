@@ -170,6 +170,82 @@ function clipToUnitWindow(boxes, anchor) {
   };
 }
 
+// Ultralytics' NMS shifts each box by its class times this, so boxes of different classes never
+// overlap and one class-agnostic pass suppresses within classes only.
+const YOLO_CLASS_OFFSET = 7680;
+
+/**
+ * Post-processing of an Ultralytics YOLO detection output, as Ultralytics' predict does it
+ * (ops.non_max_suppression with multi_label=False): each anchor's best class, candidates scoring
+ * above the threshold, one NMS pass over class-shifted pixel boxes (per class; agnostic when
+ * nms.classAgnostic), at most nms.maxTotal, best first. The arithmetic is float32 as in PyTorch,
+ * class shift included, so borderline suppressions go the same way.
+ *
+ * @param {Float32Array} predictions  [(4 + C) * A], row-major [1, 4 + C, A]: cx, cy, w, h rows, then
+ *   one score row per class
+ * @param {number} numAnchors  A
+ * @param {{nms: {scoreThreshold: number, iouThreshold: number, maxTotal: number, classAgnostic?: boolean},
+ *          boxUnits: 'pixels'|'normalized', inputSize: [number, number]}} options  inputSize [height, width]
+ * @param {number} [scoreFloor]  as for postprocessRaw: candidates below it are not needed
+ * @returns {{classId: number, score: number, ymin: number, xmin: number, ymax: number, xmax: number}[]}
+ *   coordinates as fractions of the (letterboxed) input; classId is 1-based as everywhere in
+ *   sitegen (Ultralytics' class 0 is classId 1, so label files mean the same for every model)
+ */
+export function postprocessYolo(predictions, numAnchors, { nms, boxUnits, inputSize }, scoreFloor = 0) {
+  if (numAnchors <= 0) return [];
+  const rows = predictions.length / numAnchors;
+  if (!Number.isInteger(rows) || rows < 5) {
+    throw new Error(`YOLO predictions hold ${predictions.length} values, not (4 + classes) x ${numAnchors} anchors`);
+  }
+  const [height, width] = inputSize;
+  const toPixelsX = boxUnits === 'normalized' ? width : 1;
+  const toPixelsY = boxUnits === 'normalized' ? height : 1;
+  const scoreLimit = f32(nms.scoreThreshold);
+  const candidates = [];
+  for (let anchor = 0; anchor < numAnchors; anchor += 1) {
+    let best = 0;
+    let bestScore = predictions[4 * numAnchors + anchor];
+    for (let classId = 1; classId < rows - 4; classId += 1) {
+      const score = predictions[(4 + classId) * numAnchors + anchor];
+      if (score > bestScore) {
+        best = classId;
+        bestScore = score;
+      }
+    }
+    if (bestScore > scoreLimit && bestScore >= scoreFloor) candidates.push({ anchor, index: best, score: bestScore });
+  }
+  // Pixel corners (y1, x1, y2, x2) of each candidate, shifted by class, in candidate order.
+  const shifted = new Float32Array(candidates.length * 4);
+  const corners = new Float32Array(candidates.length * 4);
+  candidates.forEach(({ anchor, index }, k) => {
+    const cx = f32(predictions[anchor] * toPixelsX);
+    const cy = f32(predictions[numAnchors + anchor] * toPixelsY);
+    const halfW = f32(f32(predictions[2 * numAnchors + anchor] * toPixelsX) / 2);
+    const halfH = f32(f32(predictions[3 * numAnchors + anchor] * toPixelsY) / 2);
+    corners.set([f32(cy - halfH), f32(cx - halfW), f32(cy + halfH), f32(cx + halfW)], 4 * k);
+    const offset = nms.classAgnostic ? 0 : index * YOLO_CLASS_OFFSET;
+    for (let i = 0; i < 4; i += 1) shifted[4 * k + i] = f32(corners[4 * k + i] + offset);
+  });
+  const kept = nonMaxSuppression(shifted, (k) => candidates[k].score, candidates.length, {
+    iouThreshold: nms.iouThreshold,
+    scoreThreshold: -Infinity,
+    maxSelected: nms.maxTotal,
+  });
+  return kept.map((k) => ({
+    classId: candidates[k].index + 1,
+    score: candidates[k].score,
+    ymin: corners[4 * k] / height,
+    xmin: corners[4 * k + 1] / width,
+    ymax: corners[4 * k + 2] / height,
+    xmax: corners[4 * k + 3] / width,
+  }));
+}
+
+/** What postprocessYolo needs of config.model, for the runtime whose box units are `boxUnits`. */
+export function yoloOptions(modelConfig, boxUnits = modelConfig.yolo.boxUnits) {
+  return { nms: modelConfig.nms, boxUnits, inputSize: modelConfig.input.size };
+}
+
 /**
  * Reads the outputs of a model that post-processes in its graph (detection_boxes, _scores,
  * _classes, num_detections), already sorted and clipped by TensorFlow.

@@ -227,7 +227,8 @@ export class DetectorSession {
     this.maxDetections = query.maxDetections ?? remembered.maxDetections ?? configMax ?? this.maxDetections;
     this.ui.setMaxDetections(this.maxDetections);
     this.labelFor = makeLabelLookup(loadedConfig.labels);
-    this.frameInput = new FrameInput(loadedConfig.model.input.size ?? null);
+    const yolo = loadedConfig.model.yolo;
+    this.frameInput = new FrameInput(loadedConfig.model.input.size ?? null, yolo ? { padValue: yolo.padValue } : null);
   }
 
   // ---- detection ------------------------------------------------------------------------------
@@ -283,9 +284,11 @@ export class DetectorSession {
     if (!width || !height) return;
     const started = performance.now();
     this.frameInput.draw(source.element, width, height);
+    const { placement } = this.frameInput;
     // A still image keeps every candidate, so moving the threshold slider down can show more; a
     // video frame is replaced by the next one, so only what the threshold shows is worked out.
-    const candidates = await this.detector.detectPixels(this.frameInput.canvas, source.kind === 'image' ? 0 : this.threshold);
+    const found = await this.detector.detectPixels(this.frameInput.canvas, source.kind === 'image' ? 0 : this.threshold);
+    const candidates = this.frameInput.toFrame(found, placement, [width, height]);
     const inferenceMs = performance.now() - started;
     if (source !== this.currentSource) return; // stopped or replaced while the model ran
     source.last = { candidates, width, height, inferenceMs };

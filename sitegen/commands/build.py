@@ -307,7 +307,8 @@ def _verify(
     from sitegen.contract import LITERT_BACKENDS
     from sitegen.site import browser, verify
 
-    if source.kind != "saved_model":
+    reference_model = _reference_saved_model(source, config.model)
+    if reference_model is None:
         note("Backend verification skipped: a TF.js model input has no TensorFlow reference")
         return config
     browser_path = browser.find_browser()
@@ -320,7 +321,7 @@ def _verify(
     int8 = LITERT_BACKENDS if litert is not None and litert.quantization == "int8" else ()
     float_result = None
     with stage("Verifying each backend in headless Chromium against TensorFlow"):
-        function = verify.serving_function(source.path)
+        function = verify.reference_for(reference_model, config.model)
         results = verify.check_site(
             staging, function, image, browser_path, backends, int8=int8, threshold=config.threshold
         )
@@ -341,6 +342,19 @@ def _verify(
     config = verify.with_results(config, results)
     _write_generated(staging, config)
     return config
+
+
+def _reference_saved_model(source: ModelSource, spec: ModelSpec) -> Path | None:
+    """The SavedModel the page is verified against: the input itself, or for an Ultralytics TF.js
+    export the SavedModel it wrote beside the web model (``<name>_saved_model/``)."""
+    if source.kind == "saved_model":
+        return source.path
+    if spec.postprocess != "yolo" or not source.model_dir.name.endswith("_web_model"):
+        return None
+    sibling = source.model_dir.with_name(
+        source.model_dir.name[: -len("_web_model")] + "_saved_model"
+    )
+    return sibling if (sibling / "saved_model.pb").is_file() else None
 
 
 def _speed_lines(results, float_result) -> list[str]:
@@ -368,6 +382,8 @@ def _site_config(options: BuildOptions, source: ModelSource, spec: ModelSpec) ->
     labels, label_path, origin = label_files.choose_labels(
         options.labels, source.labels, recorded.labels if recorded else {}
     )
+    if spec.postprocess == "yolo" and not options.labels and not recorded:
+        labels, label_path, origin = _yolo_labels(source, spec) or (labels, label_path, origin)
     note(f"  labels     = {origin}")
     num_classes = spec.num_classes or (max(labels) if labels else 0)
     label_files.check_labels_fit(labels, spec.num_classes or None, label_path)
@@ -380,6 +396,20 @@ def _site_config(options: BuildOptions, source: ModelSource, spec: ModelSpec) ->
         labels=label_files.labels_with_fallback(labels, num_classes),
         model=spec,
         sitegen_version=__version__,
+    )
+
+
+def _yolo_labels(source: ModelSource, spec: ModelSpec):
+    """A YOLO export's class names from its metadata.yaml (``--labels`` overrides them)."""
+    from sitegen.model import yolo
+
+    metadata = yolo.read_metadata(source.metadata) if source.metadata else None
+    if metadata is None:
+        return None
+    return (
+        yolo.labels_from(metadata),
+        source.metadata,
+        f"{source.metadata} names ({spec.num_classes} classes)",
     )
 
 

@@ -66,11 +66,26 @@ def model_into(
                 "--quantize int8 converts a SavedModel to a full-integer .tflite; a TF.js "
                 "model.json is copied as it is: pass the SavedModel (or its export folder)"
             )
-        spec = tfjs_model_into(folder, source.path, pipeline, options.postprocess, shown=shown)
+        spec = tfjs_model_into(
+            folder,
+            source.path,
+            pipeline,
+            options.postprocess,
+            shown=shown,
+            metadata=source.metadata,
+        )
     else:
         from sitegen.model.saved_model import saved_model_into
 
-        spec = saved_model_into(folder, source.path, pipeline, options, shown=shown)
+        spec = saved_model_into(
+            folder,
+            source.path,
+            pipeline,
+            options,
+            shown=shown,
+            metadata=source.metadata,
+            tflite=source.tflite,
+        )
     return replace(spec, sha256=content_hash(folder.parent, spec))
 
 

@@ -24,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from sitegen.contract import LitertSpec
+from sitegen.contract import RAW_ROLES, LitertSpec
 from sitegen.errors import ConversionError
 from sitegen.model.convert_tfjs import import_converter, quiet_native_logs
 from sitegen.model.signature import SignatureInfo
@@ -49,8 +49,8 @@ TFLITE_QUANTIZATION = {"none": "none", "float16": "float16", "uint8": "none", "i
 MIN_CALIBRATION_IMAGES = 8
 MAX_CALIBRATION_IMAGES = 200
 CALIBRATION_SUFFIXES = (".jpg", ".jpeg", ".png")
-# Output names of the .tflite signature; the page reads outputs by these names, never by position.
-OUTPUT_NAMES = {"raw_boxes": "raw_boxes", "raw_scores": "raw_scores"}
+# The .tflite signature's outputs are named by their roles (raw_boxes, raw_scores; predictions):
+# the page reads outputs by these names, never by position.
 
 
 @dataclass(frozen=True)
@@ -83,6 +83,7 @@ def convert_tflite(
     part_bytes: int = 4 * 1024 * 1024,
     prefix: str = "model",
     calibration: Calibration | None = None,
+    roles: tuple[str, ...] = RAW_ROLES,
 ) -> LitertOutcome:
     """Write ``model.tflite.partN`` files into ``folder``; a model TensorFlow's converter refuses
     gives a reason instead of an error, since the TF.js model serves on its own. With
@@ -95,12 +96,12 @@ def convert_tflite(
     dtype = tf.uint8 if signature.input.dtype == "uint8" else tf.float32
     serving = signature.function
     input_key = signature.input.key
-    raw_keys = {role: signature.roles[role].key for role in OUTPUT_NAMES}
+    keys = {role: signature.roles[role].key for role in roles}
 
     @tf.function(input_signature=[tf.TensorSpec([1, height, width, 3], dtype, name=INPUT_NAME)])
     def raw_outputs(image):
         outputs = serving(**{input_key: image})
-        return {OUTPUT_NAMES[role]: outputs[key] for role, key in raw_keys.items()}
+        return {role: outputs[key] for role, key in keys.items()}
 
     try:
         with quiet_native_logs():
@@ -140,7 +141,7 @@ def convert_tflite(
         input_name=INPUT_NAME,
         input_dtype="uint8" if dtype == tf.uint8 else "float32",
         input_size=(height, width),
-        outputs={"raw_boxes": OUTPUT_NAMES["raw_boxes"], "raw_scores": OUTPUT_NAMES["raw_scores"]},
+        outputs={role: role for role in roles},
         quantization=TFLITE_QUANTIZATION[quantize],
     )
     parts = "part" if len(files) == 1 else "parts"

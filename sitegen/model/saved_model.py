@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from sitegen.contract import MODEL_FOLDER, ModelSpec, roles_for
-from sitegen.errors import ConversionError
+from sitegen.errors import ConversionError, ModelError
 from sitegen.model import ConvertOptions, convert_tfjs, convert_tflite, signature
 from sitegen.model.pipeline_config import PipelineSettings
 from sitegen.model.tfjs import TFJS_MODEL_FILE, read_tfjs_model
@@ -35,10 +35,26 @@ def saved_model_into(
     options: ConvertOptions,
     *,
     shown: str = "",
+    metadata: Path | None = None,
+    tflite: Path | None = None,
 ) -> ModelSpec:
+    """``metadata``: an Ultralytics metadata.yaml found with the model; ``tflite``: the .tflite
+    the user gave, which only a YOLO export may bring."""
     with stage(f"Loading the {shown or f'SavedModel {saved_model_dir}'}"):
         convert_tfjs.import_converter()
-        info = signature.load_signature(saved_model_dir)
+        info = signature.load_signature(saved_model_dir, detection_outputs=False)
+    from sitegen.model import yolo_saved_model
+
+    found = yolo_saved_model.yolo_metadata(info, metadata)
+    if found is not None:
+        return yolo_saved_model.yolo_into(folder, info, found, options, tflite=tflite)
+    if tflite is not None:
+        raise ModelError(
+            f"{tflite}: a .tflite is read as an Ultralytics YOLO export, and the SavedModel beside "
+            "it is not one (no metadata.yaml with task: detect, no [1, 4 + C, A] output); pass "
+            "the SavedModel folder instead"
+        )
+    signature.check_detection_outputs(info, saved_model_dir)
     info = _cut_tf1_ssd(info, pipeline, options)
     mode = signature.choose_postprocess(
         options.postprocess, info.has_raw_outputs, info.has_graph_outputs

@@ -65,7 +65,11 @@ class SignatureInfo:
         return shape[-1] - 1 if shape and shape[-1] else None
 
 
-def load_signature(saved_model_dir: Path, signature_key: str | None = None) -> SignatureInfo:
+def load_signature(
+    saved_model_dir: Path, signature_key: str | None = None, *, detection_outputs: bool = True
+) -> SignatureInfo:
+    """The serving signature; with ``detection_outputs``, an error unless it has the OD API's
+    outputs (a YOLO export is told apart by its caller first)."""
     _check_saved_model_proto(saved_model_dir)
     import tensorflow as tf
 
@@ -97,14 +101,22 @@ def load_signature(saved_model_dir: Path, signature_key: str | None = None) -> S
     image_input = _image_input(saved_model_dir, inputs)
     roles = map_roles(outputs)
     info = SignatureInfo(key, image_input, outputs, roles, function, loaded)
-    if not (info.has_raw_outputs or info.has_graph_outputs):
-        listed = ", ".join(f"{k} {v.dtype}{list(v.shape)}" for k, v in sorted(outputs.items()))
-        raise ModelError(
-            f"{saved_model_dir} has no recognisable detection outputs (it has: {listed}); "
-            "export it with the TF Object Detection API exporter (detection_boxes, "
-            "detection_scores, detection_classes, num_detections)"
-        )
+    if detection_outputs:
+        check_detection_outputs(info, saved_model_dir)
     return info
+
+
+def check_detection_outputs(info: SignatureInfo, saved_model_dir: Path) -> None:
+    """An error naming the outputs, unless the OD API's outputs are there."""
+    if info.has_raw_outputs or info.has_graph_outputs:
+        return
+    listed = ", ".join(f"{k} {v.dtype}{list(v.shape)}" for k, v in sorted(info.outputs.items()))
+    raise ModelError(
+        f"{saved_model_dir} has no recognisable detection outputs (it has: {listed}); export it "
+        "with the TF Object Detection API exporter (detection_boxes, detection_scores, "
+        "detection_classes, num_detections), or pass an Ultralytics YOLO detection export with "
+        "its metadata.yaml"
+    )
 
 
 def map_roles(outputs: dict[str, TensorInfo]) -> dict[str, RoleMatch]:

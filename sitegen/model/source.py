@@ -22,6 +22,7 @@ from sitegen.errors import ModelError, SitegenError
 from sitegen.model.archives import is_archive, unpack
 from sitegen.model.labels import LABEL_FILE_NAMES
 from sitegen.model.tfjs import TFJS_MODEL_FILE
+from sitegen.model.yolo import METADATA_FILE
 
 SAVED_MODEL_FILE = "saved_model.pb"
 FROZEN_GRAPH_FILE = "frozen_inference_graph.pb"
@@ -40,6 +41,11 @@ class ModelSource:
     archive: Path | None = None  # the .zip / .tar.gz the model came in ...
     unpacked: Path | None = None  # ... and the scratch folder it was unpacked into
     frozen_graph: Path | None = None  # the .pb the SavedModel at ``path`` was made from
+    # An Ultralytics export's metadata.yaml (task, imgsz, class names), when there is one.
+    metadata: Path | None = None
+    # The .tflite the user gave (Ultralytics writes them inside its SavedModel folder): used for
+    # LiteRT.js as it is, instead of one converted from the SavedModel.
+    tflite: Path | None = None
 
     @property
     def model_dir(self) -> Path:
@@ -103,13 +109,16 @@ def locate(model: Path, workdir: Path) -> ModelSource:
         return _with_companions(
             ModelSource("saved_model", saved_dir, _export_dir(saved_dir), str(model))
         )
+    if model.is_file() and model.suffix.lower() == ".tflite":
+        return _with_companions(_tflite_source(model))
     if model.is_file() and model.suffix.lower() == ".pb":
         frozen = ModelSource("saved_model", model, model.parent, str(model), frozen_graph=model)
         return _ready(_with_companions(frozen), workdir)
     if model.is_file():
         raise ModelError(
             f"{model} is not a model; pass a SavedModel folder, a frozen graph (.pb), "
-            "a .zip or .tar.gz of either, or a TF.js model.json"
+            "a .zip or .tar.gz of either, a TF.js model.json, or a YOLO .tflite in its "
+            "SavedModel folder"
         )
     return _ready(_with_companions(_locate_in_folder(model, description=str(model))), workdir)
 
@@ -126,13 +135,30 @@ def _ready(source: ModelSource, workdir: Path) -> ModelSource:
     return dataclasses.replace(source, path=target)
 
 
+def _tflite_source(model: Path) -> ModelSource:
+    """A .tflite is taken with the SavedModel it was exported beside (Ultralytics writes both into
+    ``<name>_saved_model/``): the SavedModel gives the TF.js model and the reference it is
+    verified against, the .tflite runs in LiteRT.js as it is."""
+    if not (model.parent / SAVED_MODEL_FILE).is_file():
+        raise ModelError(
+            f"{model} has no SavedModel beside it (no {SAVED_MODEL_FILE} in {model.parent}); "
+            "sitegen builds a .tflite together with the SavedModel it was exported with "
+            "(Ultralytics writes both into <name>_saved_model/): keep them together"
+        )
+    saved_dir = model.parent
+    return ModelSource("saved_model", saved_dir, _export_dir(saved_dir), str(model), tflite=model)
+
+
 def _with_companions(source: ModelSource, *more: Path) -> ModelSource:
     """The label map and pipeline.config: beside the export (where the OD API writes them), in
-    the model's own folder (where users often copy them), then beside an archive."""
+    the model's own folder (where users often copy them), then beside an archive; an
+    Ultralytics metadata.yaml in the model's own folder (where Ultralytics writes it), then
+    beside it."""
     folders = (source.export_dir, source.model_dir, *more)
     labels = _first_file(folders, LABEL_FILE_NAMES)
     pipeline = _first_file(folders, (PIPELINE_CONFIG_FILE,))
-    return dataclasses.replace(source, labels=labels, pipeline_config=pipeline)
+    metadata = _first_file((source.model_dir, source.export_dir), (METADATA_FILE,))
+    return dataclasses.replace(source, labels=labels, pipeline_config=pipeline, metadata=metadata)
 
 
 def _first_file(folders: tuple[Path, ...], names: tuple[str, ...]) -> Path | None:

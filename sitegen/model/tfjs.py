@@ -19,6 +19,7 @@ from sitegen.contract import (
     LitertSpec,
     ModelSpec,
     RecordedModel,
+    YoloSettings,
     roles_for,
 )
 from sitegen.errors import ModelError
@@ -110,15 +111,27 @@ _NO_TFLITE_FROM_TFJS = (
 
 
 def tfjs_model_into(
-    folder: Path, model_json: Path, pipeline: PipelineSettings, postprocess: str, *, shown: str = ""
+    folder: Path,
+    model_json: Path,
+    pipeline: PipelineSettings,
+    postprocess: str,
+    *,
+    shown: str = "",
+    metadata: Path | None = None,
 ) -> ModelSpec:
     """Check the TF.js model at ``model_json``, copy it into ``folder`` and say how the page runs
-    it: from what sitegen recorded in it, or else from its signature's output names."""
+    it: from what sitegen recorded in it, from an Ultralytics ``metadata.yaml`` beside it, or else
+    from its signature's output names."""
     with stage(f"Checking the {shown or f'TF.js model {model_json}'}"):
         model = read_tfjs_model(model_json)
     recorded = recorded_model(model)
     if recorded:
         return _spec_from_recorded(folder, model, recorded, pipeline)
+    from sitegen.model import yolo
+
+    found = yolo.read_metadata(metadata) if metadata else None
+    if found is not None:
+        return _yolo_spec(folder, model, found, postprocess)
     signature = model.manifest.get("signature", {})
     outputs = {
         key: TensorInfo(key, _dtype(value.get("dtype", "")), _shape(value))
@@ -153,6 +166,50 @@ def tfjs_model_into(
         num_classes=num_classes or pipeline.num_classes or 0,
         nms=pipeline.nms,
         files=copied.site_files(),
+    )
+
+
+def _yolo_spec(folder: Path, model: TfjsModel, metadata, postprocess: str) -> ModelSpec:
+    """An Ultralytics TF.js export (``<name>_web_model/``): its one output is the YOLO head in
+    input pixels (Ultralytics makes it from its pixel-unit SavedModel), its input a placeholder."""
+    from sitegen.model import yolo
+    from sitegen.model.yolo_saved_model import YOLO_NMS
+
+    if postprocess != "auto":
+        raise ModelError(
+            f"--postprocess {postprocess} is for SSD models; a YOLO model is always "
+            "post-processed in the page: leave --postprocess out"
+        )
+    outputs = list(model.manifest.get("signature", {}).get("outputs", {}).values())
+    inputs = [
+        n for n in model.manifest["modelTopology"].get("node", []) if n["op"] == "Placeholder"
+    ]
+    if len(outputs) != 1 or len(inputs) != 1:
+        raise ModelError(
+            f"{model.model_json} has {len(inputs)} inputs and {len(outputs)} outputs; an "
+            f"Ultralytics detection export has one of each ({yolo.SUPPORTED})"
+        )
+    shape = _shape(inputs[0].get("attr", {}).get("shape", {}))
+    if shape not in ((1, *metadata.imgsz, 3), (None, *metadata.imgsz, 3)):
+        raise ModelError(
+            f"{model.model_json} takes input {list(shape)}, not [1, {metadata.imgsz[0]}, "
+            f"{metadata.imgsz[1]}, 3] as its metadata.yaml's imgsz says; export it again"
+        )
+    note(f"  family     = Ultralytics YOLO detection ({metadata.path.name}, {metadata.version})")
+    note(f"  input      = {metadata.imgsz[0]}x{metadata.imgsz[1]}, letterboxed, pixels / 255")
+    note(f"  output     = {outputs[0]['name']}: cx, cy, w, h in pixels then class scores")
+    copied = _copy_model_files(folder, model)
+    return ModelSpec(
+        litert_missing=_NO_TFLITE_FROM_TFJS,
+        input_name=inputs[0]["name"],
+        input_dtype="float32",
+        input_size=metadata.imgsz,
+        outputs={"predictions": outputs[0]["name"].split(":")[0]},
+        postprocess="yolo",
+        num_classes=len(metadata.names),
+        nms=YOLO_NMS,
+        files=copied.site_files(),
+        yolo=YoloSettings(box_units="pixels"),
     )
 
 
@@ -199,6 +256,7 @@ def _spec_from_recorded(
         num_classes=recorded.num_classes or pipeline.num_classes or 0,
         nms=recorded.nms if keep_recorded_nms else pipeline.nms,
         files=copied.site_files(),
+        yolo=recorded.yolo,
     )
 
 
@@ -224,5 +282,6 @@ def _dtype(tf_dtype: str) -> str:
 
 
 def _shape(value: dict) -> tuple:
-    dims = value.get("tensorShape", {}).get("dim", [])
+    """A signature entry's ``tensorShape``, or a placeholder attr's ``shape``."""
+    dims = (value.get("tensorShape") or value.get("shape") or {}).get("dim", [])
     return tuple(int(d.get("size", -1)) if int(d.get("size", -1)) >= 0 else None for d in dims)

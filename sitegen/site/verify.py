@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 
 from sitegen.contract import DEFAULT_THRESHOLD, TIMED_BACKENDS, VERIFIED_BACKENDS, SiteConfig
 from sitegen.resources import verify_image
@@ -182,7 +183,11 @@ def _check_backend(
     pixels = np.frombuffer(base64.b64decode(event["rgb"]), np.uint8)
     pixels = pixels.reshape(event["height"], event["width"], 3)
     limit = len(event["detail"]["detections"]) or 1
-    expected = reference_detections(function, pixels, threshold=0.0, limit=limit)
+    with Image.open(image) as frame:
+        frame_size = (frame.height, frame.width)
+    expected = reference_detections(
+        function, pixels, threshold=0.0, limit=limit, frame_size=frame_size
+    )
     actual = event["detail"]["detections"]
     if int8_threshold is None:
         problem = compare(actual, expected)
@@ -207,9 +212,32 @@ def serving_function(saved_model: Path):
     return function
 
 
-def reference_detections(function, pixels: np.ndarray, *, threshold: float, limit: int):
-    """TensorFlow's detections for uint8 HxWx3 ``pixels``, in the page's event format."""
+def reference_for(saved_model: Path, spec):
+    """What a site's page is checked against: the SavedModel's serving function (SSD models
+    post-process in their graph), or a ``YoloReference`` (Ultralytics' post-processing)."""
+    if spec.postprocess == "yolo":
+        from sitegen.model.yolo_saved_model import yolo_reference
+
+        return yolo_reference(saved_model, spec)
+    return serving_function(saved_model)
+
+
+def reference_detections(
+    function,
+    pixels: np.ndarray,
+    *,
+    threshold: float,
+    limit: int,
+    frame_size: tuple[int, int] | None = None,
+):
+    """TensorFlow's detections for uint8 HxWx3 ``pixels`` (the page's input canvas), in the
+    page's event format. A YOLO reference maps its boxes from the letterbox to the frame of
+    ``frame_size`` (height, width); an SSD's input is the whole frame stretched."""
     import tensorflow as tf
+
+    if hasattr(function, "detections"):
+        size = frame_size or pixels.shape[:2]
+        return function.detections(pixels, size, threshold=threshold, limit=limit)
 
     (key,) = function.structured_input_signature[1].keys()
     outputs = function(**{key: tf.constant(pixels[None], tf.uint8)})

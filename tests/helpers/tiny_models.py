@@ -207,3 +207,40 @@ def build_tf1_frozen(folder: Path, *, seed: int = 0) -> Path:
     (folder / "labelmap.pbtxt").write_text(LABELMAP)
     (folder / "pipeline.config").write_text(PIPELINE_CONFIG)
     return folder
+
+
+def save_odd_output_model(folder: Path) -> Path:
+    """A SavedModel whose one output ([1, 7]) is neither the OD API's nor a YOLO head."""
+    import tensorflow as tf
+
+    class Odd(tf.Module):
+        @tf.function(input_signature=[tf.TensorSpec([1, 64, 64, 3], tf.float32, "images")])
+        def serve(self, images):
+            return {"features": tf.reshape(tf.reduce_mean(images), [1, 1]) * tf.ones([1, 7])}
+
+    module = Odd()
+    tf.saved_model.save(module, str(folder), signatures={"serving_default": module.serve})
+    return folder
+
+
+def save_int8_input_tflite(path: Path, *, size: int) -> Path:
+    """A tiny full-integer .tflite whose input is int8 [1, size, size, 3] (what Ultralytics'
+    int8 export gives), written to ``path``."""
+    import tensorflow as tf
+
+    @tf.function(input_signature=[tf.TensorSpec([1, size, size, 3], tf.float32)])
+    def model(images):
+        return tf.nn.avg_pool2d(images, 8, 8, "VALID")
+
+    def samples():
+        for seed in range(4):
+            yield [np.random.default_rng(seed).random((1, size, size, 3), np.float32)]
+
+    converter = tf.lite.TFLiteConverter.from_concrete_functions([model.get_concrete_function()])
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    converter.representative_dataset = samples
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    converter.inference_input_type = tf.int8
+    converter.inference_output_type = tf.int8
+    path.write_bytes(converter.convert())
+    return path

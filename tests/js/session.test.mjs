@@ -142,7 +142,7 @@ function loadedSession(options) {
   session.detector = fakeDetector([candidate(1, 0.9), candidate(2, 0.3)]);
   session.backendName = 'wasm';
   session.labelFor = (classId) => ['none', 'kangaroo', 'stop sign'][classId];
-  session.frameInput = { canvas: 'input-canvas', draws: [], draw(...args) { this.draws.push(args); } };
+  session.frameInput = { canvas: 'input-canvas', draws: [], draw(...args) { this.draws.push(args); }, toFrame: (candidates) => candidates };
   return made;
 }
 
