@@ -9,6 +9,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sitegen.contract import ModelSpec
 from sitegen.errors import EvalError, MissingDependencyError
 from sitegen.eval import metrics, page_run
 from sitegen.eval.ground_truth import GroundTruth, load_ground_truth
@@ -143,7 +144,8 @@ def _measure(variant, truth: GroundTruth, images, backends, saved_model, browser
             run = page_run.run_page(variant.site, images, backend, browser, tick)
         variant.rows.append(row(f"page, {run.backend}", run.detections, run.sizes))
         if saved_model is not None:
-            reference = page_run.tensorflow_detections(saved_model, run)
+            spec = ModelSpec.from_json(config["model"])
+            reference = page_run.tensorflow_detections(saved_model, run, spec)
             variant.rows[-1]["parity"] = parity(run.detections, reference)
     if saved_model is not None:  # on the pixels the page fed its model (the same on every backend)
         variant.rows.append(row("TensorFlow", reference, run.sizes))

@@ -24,6 +24,9 @@ def inspect_model(model: Path) -> str:
 
 def _describe(source: ModelSource) -> list[str]:
     lines = [f"Model: {source.description} ({source.what} at {source.shown(source.path)})"]
+    yolo_lines = _yolo_description(source)
+    if yolo_lines is not None:
+        return lines + yolo_lines
     pipeline = read_pipeline_config(source.pipeline_config)
     recorded = None
     if source.kind == "tfjs":
@@ -53,6 +56,69 @@ def _describe(source: ModelSource) -> list[str]:
     else:
         lines.append("Labels: none found (pass --labels to build)")
     return lines
+
+
+def _yolo_description(source: ModelSource) -> list[str] | None:
+    """What build would make of an Ultralytics YOLO export, or None for any other model."""
+    from sitegen.model import yolo
+
+    metadata = yolo.read_metadata(source.metadata) if source.metadata else None
+    if source.kind == "tfjs":
+        if metadata is None or recorded_model(read_tfjs_model(source.path)):
+            return None
+        tfjs = read_tfjs_model(source.path)
+        head = f"the TF.js graph's output, in pixels ({tfjs.weight_bytes / 1e6:.2f} MB of weights)"
+        runtimes = "Runtimes: TF.js only (build from the SavedModel to add a LiteRT.js .tflite)"
+        return _yolo_lines(metadata, head, runtimes, source)
+    from sitegen.model import convert_tfjs, signature
+    from sitegen.model.yolo_saved_model import run_saved_model, yolo_into_roles, yolo_metadata
+
+    convert_tfjs.import_converter()
+    info = signature.load_signature(source.path, detection_outputs=False)
+    metadata = yolo_metadata(info, source.metadata)
+    if metadata is None:
+        return None
+    info = yolo_into_roles(info, metadata)
+    from sitegen.model.yolo_saved_model import letterboxed_sample
+
+    predictions = run_saved_model(info, letterboxed_sample(metadata.imgsz))
+    key = info.roles["predictions"].key
+    units = yolo.box_units(predictions[0])
+    head = f"{key} {list(predictions.shape)}, boxes in {units}"
+    tflite = (
+        f"the given {source.tflite.name}, as it is" if source.tflite else "one converted from it"
+    )
+    runtimes = f"Runtimes: TF.js graph model and a LiteRT.js .tflite ({tflite})"
+    return _yolo_lines(metadata, head, runtimes, source)
+
+
+def _yolo_lines(metadata, head: str, runtimes: str, source: ModelSource) -> list[str]:
+    from sitegen.model import yolo
+    from sitegen.model.yolo_saved_model import YOLO_NMS
+
+    height, width = metadata.imgsz
+    origin = (
+        f"{source.shown(metadata.path)}, Ultralytics {metadata.version}"
+        if metadata.path
+        else "no metadata.yaml: recognised by its output shape"
+    )
+    names = ", ".join(f"{i + 1}: {n}" for i, n in sorted(metadata.names.items())[:20])
+    more = f" (+{len(metadata.names) - 20} more)" if len(metadata.names) > 20 else ""
+    return [
+        f"Family: Ultralytics YOLO detection ({origin})",
+        f"Input: {height}x{width} RGB float32 pixels / 255, the frame letterboxed (centred, grey "
+        "114) as Ultralytics' predict does",
+        f"Output: {head}",
+        f"  layout [1, 4 + {len(metadata.names)}, {yolo.anchors_for(metadata.imgsz)}]: cx, cy, "
+        "w, h, then one sigmoid score per class (no objectness), per anchor of the stride 8, "
+        "16 and 32 grids",
+        f"Post-processing ({YOLO_NMS.source}): each anchor's best class, NMS per class at IoU "
+        f"{YOLO_NMS.iou_threshold:g}, at most {YOLO_NMS.max_total}; the page's threshold decides "
+        "what is shown",
+        runtimes,
+        f"Labels from {'metadata.yaml names' if metadata.path else 'nowhere: numbered'} "
+        f"({len(metadata.names)} classes): {names}{more} (--labels overrides them)",
+    ]
 
 
 def _saved_model_lines(saved_model_dir: Path, input_size: tuple[int, int] | None) -> list[str]:

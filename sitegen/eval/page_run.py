@@ -98,12 +98,19 @@ def _one_image(page, path: Path, image_id: int, run: PageRun) -> None:
     run.detections[image_id] = detail["detections"]
 
 
-def tensorflow_detections(saved_model: Path, run: PageRun) -> dict[int, list[dict]]:
-    """The SavedModel on the pixels the page fed its model for each image (its own graph resizes
-    them as the page's input size requires)."""
-    function = verify.serving_function(saved_model)
+def tensorflow_detections(saved_model: Path, run: PageRun, spec) -> dict[int, list[dict]]:
+    """The SavedModel on the pixels the page fed its model for each image (an SSD's own graph
+    resizes them as the page's input size requires; a YOLO reference maps its boxes from the
+    letterbox to each image), for the site's ``spec`` (its ModelSpec)."""
+    function = verify.reference_for(saved_model, spec)
     return {
-        image_id: verify.reference_detections(function, pixels, threshold=0.0, limit=MAX_DETECTIONS)
+        image_id: verify.reference_detections(
+            function,
+            pixels,
+            threshold=0.0,
+            limit=MAX_DETECTIONS,
+            frame_size=(run.sizes[image_id][1], run.sizes[image_id][0]),
+        )
         for image_id, pixels in run.pixels.items()
     }
 

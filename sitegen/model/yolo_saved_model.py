@@ -78,8 +78,8 @@ def yolo_into(
 ) -> ModelSpec:
     _check_options(options)
     imgsz = metadata.imgsz
-    key = _predictions_key(info, imgsz, len(metadata.names))
-    info = dataclasses.replace(info, roles={"predictions": RoleMatch(key, "the YOLO head")})
+    info = yolo_into_roles(info, metadata)
+    key = info.roles["predictions"].key
     predictions = run_saved_model(info, letterboxed_sample(imgsz))
     problem = yolo.layout_problem(predictions.shape, imgsz, len(metadata.names))
     if problem:
@@ -108,6 +108,12 @@ def yolo_into(
         litert_missing=litert_missing,
         yolo=YoloSettings(box_units=units),
     )
+
+
+def yolo_into_roles(info: SignatureInfo, metadata: yolo.YoloMetadata) -> SignatureInfo:
+    """``info`` with its YOLO head as the one role, "predictions"."""
+    key = _predictions_key(info, metadata.imgsz, len(metadata.names))
+    return dataclasses.replace(info, roles={"predictions": RoleMatch(key, "the YOLO head")})
 
 
 def _check_options(options: ConvertOptions) -> None:

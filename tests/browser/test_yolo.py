@@ -253,3 +253,66 @@ def test_postprocess_options_are_for_ssd(yolo_exports, tmp_path, run_cli):
     result = run_cli("build", model, "--out", tmp_path / "site", "--postprocess", "raw")
     assert result.code == 3
     assert "always post-processed in the page" in result.error_line
+
+
+def test_inspect_explains_a_yolo_export(yolo_exports, run_cli):
+    folder = yolo_exports["yolo11n"]
+    result = run_cli("inspect", folder / fixture_of(folder)["exports"]["tflite_float32"])
+    assert result.code == 0, result.err
+    assert "Family: Ultralytics YOLO detection" in result.out
+    assert "Input: 320x320 RGB float32 pixels / 255, the frame letterboxed" in result.out
+    assert "[1, 84, 2100], boxes in normalized" in result.out
+    assert "layout [1, 4 + 80, 2100]: cx, cy, w, h" in result.out
+    assert "NMS per class at IoU 0.7, at most 300" in result.out
+    assert "the given yolo11n_float32.tflite, as it is" in result.out
+    assert "(80 classes)" in result.out
+
+
+def test_eval_measures_a_yolo_site_beside_tensorflow(yolo_exports, yolo_sites, tmp_path, run_cli):
+    """sitegen eval on a YOLO site, with predict's own boxes as the annotations: the page scores
+    AP@.5 1.0 and agrees with the SavedModel read as predict reads it."""
+    folder = yolo_exports["yolov8n"]
+    fixture = fixture_of(folder)
+    images, annotations, categories = tmp_path / "images", [], {}
+    images.mkdir()
+    coco_images = []
+    for image_id, name in enumerate(SCENES, start=1):
+        scene = fixture["scenes"][name]
+        shutil.copy(folder / scene["path"], images / scene["path"])
+        coco_images.append(
+            {
+                "id": image_id,
+                "file_name": scene["path"],
+                "width": scene["width"],
+                "height": scene["height"],
+            }
+        )
+        for d in scene["detections"]:
+            category = categories.setdefault(str(d["class"]), len(categories) + 1)
+            x1, y1, x2, y2 = d["box"]
+            annotations.append({
+                "id": len(annotations) + 1, "image_id": image_id, "category_id": category,
+                "bbox": [x1, y1, x2 - x1, y2 - y1], "area": (x2 - x1) * (y2 - y1), "iscrowd": 0,
+            })  # fmt: skip
+    coco = {
+        "images": coco_images,
+        "annotations": annotations,
+        "categories": [{"id": i, "name": n} for n, i in categories.items()],
+    }
+    (tmp_path / "truth.json").write_text(json.dumps(coco))
+    site, _ = yolo_sites["yolov8n", "saved_model"]
+    report = tmp_path / "eval.json"
+    result = run_cli(
+        "eval", site, "--images", images, "--annotations", tmp_path / "truth.json",
+        "--backend", "litert-wasm", "--json", report,
+    )  # fmt: skip
+    assert result.code == 0, result.err
+    result = json.loads(report.read_text())
+    (rows,) = result["variants"].values()
+    page = next(r for r in rows if r["what"].startswith("page"))
+    assert page["summary"]["AP50"] > 0.99, page["summary"]
+    assert page["parity"]["images"] == 2 and page["parity"]["images_that_differ"] == [], page[
+        "parity"
+    ]
+    assert page["parity"]["largest_score_difference"] < SCORE_TOLERANCE
+    assert any(r["what"] == "TensorFlow" for r in rows)
