@@ -47,6 +47,12 @@ export function candidatesInFrame(candidates, placement, frameWidth, frameHeight
 }
 
 export class FrameInput {
+  /** The input config.model asks for: letterboxed for a YOLO model, else stretched. */
+  static forModel(modelConfig) {
+    const { yolo } = modelConfig;
+    return new FrameInput(modelConfig.input.size ?? null, yolo ? { padValue: yolo.padValue } : null);
+  }
+
   /**
    * @param {[number, number] | null} size  [height, width], or null to keep each frame's own size
    * @param {{padValue: number} | null} letterbox  letterbox with this grey (YOLO), or stretch

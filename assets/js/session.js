@@ -227,8 +227,7 @@ export class DetectorSession {
     this.maxDetections = query.maxDetections ?? remembered.maxDetections ?? configMax ?? this.maxDetections;
     this.ui.setMaxDetections(this.maxDetections);
     this.labelFor = makeLabelLookup(loadedConfig.labels);
-    const yolo = loadedConfig.model.yolo;
-    this.frameInput = new FrameInput(loadedConfig.model.input.size ?? null, yolo ? { padValue: yolo.padValue } : null);
+    this.frameInput = FrameInput.forModel(loadedConfig.model);
   }
 
   // ---- detection ------------------------------------------------------------------------------
