@@ -315,7 +315,8 @@ def probe_page(page, session, run, log) -> dict:
 
     Where the page runs LiteRT.js in its detector worker (remote.js), the bare run and the steps
     run on the page's main thread with a LiteRT.js runtime of their own: the worker takes only
-    its own requests, so the engine cannot be timed inside it from outside."""
+    its own requests, so the engine cannot be timed inside it from outside. A YOLO site
+    (``run.yolo``) gets everything but the steps replay, which replays an SSD's outputs."""
     runtime = {"litert-wasm": "litert", "wasm": "tfjs", "cpu": "tfjs"}.get(run.backend)
     found: dict = {}
     if run.profile_frames:
@@ -341,8 +342,11 @@ def probe_page(page, session, run, log) -> dict:
         # gaps, and the worker's run would share the cores with this one.
         if "workerCall" not in (found.get("loop") or {}):
             found["bare_run_spaced_ms"] = probe.bare(run.probe_runs, SPACED_GAP_MS)
-        steps = probe.steps(run.probe_runs, probe.threshold)  # on the live video
-        found["steps_playing"] = summarise_steps(steps)
+        if run.yolo:
+            log("  steps replay skipped: it replays an SSD's post-processing (postprocessRaw)")
+        else:
+            steps = probe.steps(run.probe_runs, probe.threshold)  # on the live video
+            found["steps_playing"] = summarise_steps(steps)
     # A GPU backend on this machine's software renderer takes about a second per run.
     detector_runs = run.probe_runs if runtime else min(3, run.probe_runs)
     found["page_detector_playing_ms"] = time_page_detector(page, detector_runs)
@@ -355,9 +359,10 @@ def probe_page(page, session, run, log) -> dict:
     clock.start()
     found["bare_run_ms"] = probe.bare(run.probe_runs)
     found["bare_run_cpu"] = clock.stop()
-    steps = probe.steps(run.probe_runs, probe.threshold)
-    found["steps"] = summarise_steps(steps)
-    found["steps_runs"] = len(steps)
+    if not run.yolo:
+        steps = probe.steps(run.probe_runs, probe.threshold)
+        found["steps"] = summarise_steps(steps)
+        found["steps_runs"] = len(steps)
     probe.release()
     return found
 

@@ -24,6 +24,14 @@ For the model given, in one run, it measures
    LiteRT.js's bare run at each ``--engine-threads`` count next to native TFLite's invoke(). How
    busy other processes kept the machine is noted for every row.
 
+An Ultralytics YOLO SavedModel export (its metadata.yaml says so; the built site's config.json
+has ``model.postprocess == "yolo"``) is fed natively as its Python user feeds it: each frame
+letterboxed into the fixed input (grey 114), pixels / 255, the one ``[1, 4 + C, A]`` output read
+back and post-processed by sitegen's Ultralytics reference (``sitegen.model.yolo``: the same NMS
+the page runs), for TensorFlow and TFLite alike; TensorFlow is then measured after the build,
+whose config.json says how the page feeds it. The SSD-only steps are skipped with the reason
+printed: the baseline page, ``--postprocess`` and the in-page steps replay.
+
 It prints one table, the ratios page/native TF and page/baseline for the page's fastest
 backend, and the sections of the in-page probes (report.py); ``--json FILE`` writes the
 numbers for docs/benchmarks.md. Run from the repository root
@@ -64,6 +72,7 @@ import numpy as np
 from benchmarks import page_probes as probes
 from benchmarks import runtime_probe
 from benchmarks.report import describe, fmt, print_report
+from sitegen.contract import NmsSettings, YoloSettings
 from sitegen.site.browser import CHROMIUM_ARGS, FAKE_CAMERA_ARGS
 
 REPOSITORY = Path(__file__).resolve().parent.parent
@@ -272,36 +281,38 @@ def read_tflite(site: Path, parts: list[dict]) -> bytes:
     return b"".join(data)
 
 
-def measure_native_tflite(
-    site: Path, config: dict, frames: list[np.ndarray], skip: int, count: int, threads: int
-) -> Row:
-    """tf.lite.Interpreter on the site's own .tflite, the frame stretched to the model's input
-    as the page stretches it with a canvas (the resize is part of the time)."""
-    row = Row("native TFLite", "native-tflite")
-    parts = litert_parts(config)
-    if not parts:
-        row.status = "absent"
-        row.note = "no .tflite in this site"
-        return row
+def open_interpreter(model_bytes: bytes, threads: int, frame_size: tuple[int, int]):
+    """tf.lite.Interpreter (XNNPACK) at ``threads``, tensors allocated. A dynamic-size input
+    takes the whole ``(height, width)`` frame, like the serving signature."""
     import tensorflow as tf
-    from PIL import Image
 
-    load_started = time.perf_counter()
-    model_bytes = read_tflite(site, parts)
     interpreter = tf.lite.Interpreter(model_content=model_bytes, num_threads=threads)
     (input_detail,) = interpreter.get_input_details()
-    height, width = frames[0].shape[:2]
     if any(dim < 0 for dim in input_detail.get("shape_signature", input_detail["shape"])):
-        # A dynamic-size input takes the whole frame, like the serving signature.
-        interpreter.resize_tensor_input(input_detail["index"], [1, height, width, 3])
+        interpreter.resize_tensor_input(input_detail["index"], [1, *frame_size, 3])
     interpreter.allocate_tensors()
+    return interpreter
+
+
+def timed_invoke(interpreter, invoke_ms: list[float]) -> None:
+    """invoke(), its ms appended to ``invoke_ms``: the engine's run alone, for the comparison
+    with the page's bare run."""
+    started = time.perf_counter()
+    interpreter.invoke()
+    invoke_ms.append((time.perf_counter() - started) * 1000)
+
+
+def stretched_tflite(interpreter, invoke_ms: list[float], frame_size: tuple[int, int]):
+    """detect(frame) for an SSD .tflite: the frame stretched to the input as the page stretches
+    it with a canvas (the resize is part of the time), every output read back."""
+    from PIL import Image
+
     (input_detail,) = interpreter.get_input_details()
     output_details = interpreter.get_output_details()
     _, input_height, input_width, _ = (int(d) for d in input_detail["shape"])
     dtype = input_detail["dtype"]
     scale, zero_point = input_detail.get("quantization", (0.0, 0))
-
-    invoke_ms: list[float] = []
+    height, width = frame_size
 
     def detect(frame: np.ndarray) -> list[np.ndarray]:
         if (input_width, input_height) != (width, height):
@@ -312,18 +323,205 @@ def measure_native_tflite(
         else:
             pixels = frame[None].astype(dtype, copy=False)
         interpreter.set_tensor(input_detail["index"], pixels)
-        started = time.perf_counter()
-        interpreter.invoke()
-        invoke_ms.append((time.perf_counter() - started) * 1000)
+        timed_invoke(interpreter, invoke_ms)
         return [interpreter.get_tensor(output["index"]) for output in output_details]
+
+    return detect
+
+
+def letterboxed_tflite(interpreter, invoke_ms: list[float], feed: YoloFeed, units: str):
+    """detect(frame) for an Ultralytics .tflite, as its Python user runs it: letterbox, / 255,
+    invoke, the one output read back, Ultralytics' NMS (yolo_detections)."""
+    (input_detail,) = interpreter.get_input_details()
+    (output_detail,) = interpreter.get_output_details()
+
+    def detect(frame: np.ndarray) -> list[dict]:
+        interpreter.set_tensor(input_detail["index"], letterboxed(frame, feed))
+        timed_invoke(interpreter, invoke_ms)
+        return yolo_detections(interpreter.get_tensor(output_detail["index"]), feed, units, frame)
+
+    return detect
+
+
+def measure_native_tflite(
+    site: Path, config: dict, frames: list[np.ndarray], skip: int, count: int, threads: int
+) -> Row:
+    """tf.lite.Interpreter on the site's own .tflite, fed as the page feeds it: an SSD's frame
+    stretched to the model's input, a YOLO export's letterboxed (the resize is part of the time)."""
+    row = Row("native TFLite", "native-tflite")
+    parts = litert_parts(config)
+    if not parts:
+        row.status = "absent"
+        row.note = "no .tflite in this site"
+        return row
+    feed = yolo_feed(config)
+
+    load_started = time.perf_counter()
+    model_bytes = read_tflite(site, parts)
+    interpreter = open_interpreter(model_bytes, threads, frames[0].shape[:2])
+    invoke_ms: list[float] = []
+    if feed is None:
+        detect = stretched_tflite(interpreter, invoke_ms, frames[0].shape[:2])
+    else:
+        detect = letterboxed_tflite(interpreter, invoke_ms, feed, tflite_box_units(config))
 
     # Reading the parts, building the interpreter and the first call (XNNPACK set-up).
     measure_native_run(row, detect, frames, load_started, skip=skip, count=count)
-    row.note = f"{input_width}x{input_height} {np.dtype(dtype).name} input, {threads} threads"
+    (input_detail,) = interpreter.get_input_details()
+    _, input_height, input_width, _ = (int(d) for d in input_detail["shape"])
+    dtype = np.dtype(input_detail["dtype"]).name
+    row.note = f"{input_width}x{input_height} {dtype} input, {threads} threads"
+    if feed is not None:
+        row.note += f"; {YOLO_NATIVE_WORK}"
     row.extra["tflite_bytes"] = len(model_bytes)
     row.extra["threads"] = threads
     # invoke() alone, over the timed frames: the engine's run, comparable with the page's bare run.
     row.extra["invoke_ms"] = invoke_ms[-len(row.frame_ms) :] if row.frame_ms else []
+    return row
+
+
+# ---- native runs of an Ultralytics YOLO export -----------------------------------------------
+
+# What one native YOLO frame includes, for the row notes: the same work as the page's frame.
+YOLO_NATIVE_WORK = "letterbox + /255 + inference + output read + Ultralytics NMS (TF kernel)"
+# Why the SSD-only steps do not run for a YOLO site.
+YOLO_ALWAYS_RAW = "a YOLO export is always post-processed in the page"
+YOLO_NO_BASELINE = (
+    "the blog-style page draws an SSD's in-graph detection_boxes/scores/classes, which an"
+    " Ultralytics export does not have"
+)
+
+
+@dataclass(frozen=True)
+class YoloFeed:
+    """How a YOLO site's page feeds and reads its model (config.json), so that the native runs
+    do the same work per frame: the letterbox, the input scale, the box units and the NMS the
+    page runs on video frames (its display threshold as the score floor, at most maxDetections)."""
+
+    input_size: tuple[int, int]  # (height, width)
+    yolo: YoloSettings
+    nms: NmsSettings
+    threshold: float
+    limit: int
+
+
+def yolo_feed(config: dict) -> YoloFeed | None:
+    """The built site's YOLO settings; None for an SSD site."""
+    model = config.get("model") or {}
+    if model.get("postprocess") != "yolo" or not model.get("yolo"):
+        return None
+    height, width = model["input"]["size"]
+    nms = NmsSettings.from_json(model["nms"])
+    return YoloFeed(
+        input_size=(int(height), int(width)),
+        yolo=YoloSettings.from_json(model["yolo"]),
+        nms=nms,
+        threshold=max(float(config["threshold"]), nms.score_threshold),
+        limit=int(config["maxDetections"]),
+    )
+
+
+def tflite_box_units(config: dict) -> str:
+    """The .tflite's box units: its own when they differ from the TF.js model's (Ultralytics'
+    tflite export is normalised, its SavedModel in pixels)."""
+    model = config["model"]
+    return (model.get("litert") or {}).get("boxUnits") or model["yolo"]["boxUnits"]
+
+
+def yolo_export(model: Path) -> bool:
+    """Whether ``model`` is an Ultralytics detection export by its metadata.yaml (Ultralytics
+    writes one with every export), known before the build: such a model's native TensorFlow
+    run needs the built site's settings, so it is measured after the build."""
+    from sitegen.model import yolo
+
+    found = yolo.find_metadata(saved_model_dir(model), model)
+    return found is not None and yolo.read_metadata(found) is not None
+
+
+def letterboxed(frame: np.ndarray, feed: YoloFeed) -> np.ndarray:
+    """[1, H, W, 3] float32: the RGB frame scaled to fit the input, centred on the pad grey, times
+    the input scale, where Ultralytics' LetterBox places it (as the page's FrameInput draws it)."""
+    from PIL import Image
+
+    from sitegen.model import yolo
+
+    height, width = feed.input_size
+    place = yolo.letterbox(frame.shape[:2], feed.input_size)
+    canvas = Image.new("RGB", (width, height), (feed.yolo.pad_value,) * 3)
+    scaled = Image.fromarray(frame).resize((place.width, place.height), Image.BILINEAR)
+    canvas.paste(scaled, (place.left, place.top))
+    return (np.asarray(canvas, np.float32) * np.float32(feed.yolo.input_scale))[None]
+
+
+def yolo_detections(
+    predictions: np.ndarray, feed: YoloFeed, units: str, frame: np.ndarray
+) -> list[dict]:
+    """Ultralytics' predict post-processing of one [1, 4 + C, A] output (sitegen's reference, the
+    one the page is verified against), with the page's score floor and limit."""
+    from sitegen.model import yolo
+
+    return yolo.reference_detections(
+        predictions[0],
+        units=units,
+        input_size=feed.input_size,
+        frame_size=frame.shape[:2],
+        threshold=feed.threshold,
+        limit=feed.limit,
+        iou_threshold=feed.nms.iou_threshold,
+        agnostic=feed.nms.class_agnostic,
+    )
+
+
+def measure_native_tf_yolo(
+    saved_model: Path, feed: YoloFeed, frames: list[np.ndarray], skip: int, count: int
+) -> Row:
+    """The export's serving signature as its Python user calls it on a camera frame: letterboxed
+    into the fixed input, / 255, the one output read back as numpy and post-processed as
+    Ultralytics' predict does (the page runs the same NMS)."""
+    row = Row("native TensorFlow", "native-tf")
+    started = time.perf_counter()
+    import tensorflow as tf
+
+    row.extra["import_ms"] = (time.perf_counter() - started) * 1000
+    row.extra["tensorflow"] = tf.__version__
+
+    load_started = time.perf_counter()
+    loaded = tf.saved_model.load(str(saved_model))
+    function = loaded.signatures["serving_default"]
+    ((key, _spec),) = function.structured_input_signature[1].items()
+    output_key = only_output(function)
+
+    def detect(frame: np.ndarray) -> list[dict]:
+        outputs = function(**{key: tf.constant(letterboxed(frame, feed))})
+        return yolo_detections(outputs[output_key].numpy(), feed, feed.yolo.box_units, frame)
+
+    # As for the SSD: loading plus the first call (tracing), not counting `import tensorflow`.
+    measure_native_run(row, detect, frames, load_started, skip=skip, count=count)
+    height, width = feed.input_size
+    row.note = (
+        f"serving_default, {frames[0].shape[1]}x{frames[0].shape[0]} frames letterboxed to"
+        f" {width}x{height}; {YOLO_NATIVE_WORK}"
+    )
+    return row
+
+
+def only_output(function) -> str:
+    """The signature's one output (an Ultralytics detection head has one)."""
+    keys = list(function.structured_outputs)
+    if len(keys) != 1:
+        raise SystemExit(f"a YOLO export has one output; this serving signature has {keys}")
+    return keys[0]
+
+
+def native_tf_row(saved_model: Path, feed: YoloFeed | None, frames, args) -> Row:
+    """native TensorFlow as the model's Python user runs it: an SSD's serving signature on whole
+    frames, a YOLO export's on letterboxed ones followed by Ultralytics' NMS."""
+    log("native TensorFlow ...")
+    if feed is None:
+        row = loaded(measure_native_tf, saved_model, frames, args.skip, args.frames)
+    else:
+        row = loaded(measure_native_tf_yolo, saved_model, feed, frames, args.skip, args.frames)
+    log(f"  {describe(row)}")
     return row
 
 
@@ -347,6 +545,7 @@ class PageRun:
     probes: bool = False  # time the runtime and the page's steps in the page (page_probes)
     probe_runs: int = 20  # runs of each in-page timing
     profile_frames: int = 10  # frames under the sampling profiler (0: no profile)
+    yolo: bool = False  # an Ultralytics YOLO site: the probes' SSD steps replay does not apply
 
 
 def open_browser(playwright, browser_path: str, footage: Path):
@@ -624,7 +823,9 @@ def serve(folder: Path, isolate: bool):
     return serve_in_thread(folder, isolate=isolate)
 
 
-def measure_site(args, playwright, browser_path: str, site: Path, footage: Path) -> list[Row]:
+def measure_site(
+    args, playwright, browser_path: str, site: Path, footage: Path, yolo: bool = False
+) -> list[Row]:
     server, base_url = serve(site, isolate=not args.no_isolation)
     rows = []
     try:
@@ -642,6 +843,7 @@ def measure_site(args, playwright, browser_path: str, site: Path, footage: Path)
                 probes=not args.no_probes,
                 probe_runs=args.probe_runs,
                 profile_frames=args.profile_frames,
+                yolo=yolo,
             )
             row = Row(f"page, {backend}", "page", backend=backend)
             rows.append(loaded(measure_page, playwright, browser_path, footage, run, row))
@@ -834,6 +1036,11 @@ def main(argv: list[str] | None = None) -> None:
     if browser_path is None:
         raise SystemExit("no Chromium found: apt-get install chromium")
     saved_model = saved_model_dir(args.model)
+    is_yolo = yolo_export(args.model)
+    postprocess = args.postprocess
+    if is_yolo and postprocess != "auto":
+        log(f"--postprocess {postprocess} ignored: it chooses an SSD's cut; {YOLO_ALWAYS_RAW}")
+        postprocess = "auto"
 
     with tempfile.TemporaryDirectory(prefix="site-benchmark-") as tmp:
         workdir = args.workdir or Path(tmp)
@@ -848,13 +1055,17 @@ def main(argv: list[str] | None = None) -> None:
         log(f"footage: {footage} ({len(frames)} frames, {frames[0].shape[1]}x{frames[0].shape[0]})")
 
         run_load = probes.MachineLoad().start()
-        log("native TensorFlow ...")
-        rows = [loaded(measure_native_tf, saved_model, frames, args.skip, args.frames)]
-        log(f"  {describe(rows[-1])}")
+        rows = []
+        if not is_yolo:
+            rows.append(native_tf_row(saved_model, None, frames, args))
 
         log("building the site ...")
         site = workdir / "site"
-        config = build_site(args.model, site, args.postprocess)
+        config = build_site(args.model, site, postprocess)
+        feed = yolo_feed(config)
+        if feed is not None:
+            # After the build: the letterbox, box units and NMS are the built page's own.
+            rows = [native_tf_row(saved_model, feed, frames, args)]
 
         log("native TFLite ...")
         rows.append(
@@ -891,7 +1102,9 @@ def main(argv: list[str] | None = None) -> None:
                 )
 
         baseline = None
-        if not args.no_baseline:
+        if not args.no_baseline and feed is not None:
+            log(f"baseline page skipped: {YOLO_NO_BASELINE}")
+        elif not args.no_baseline:
             log("converting the whole SavedModel for the baseline (tensorflowjs_converter) ...")
             baseline = make_baseline(saved_model, config.get("labels") or {}, workdir / "baseline")
 
@@ -899,7 +1112,7 @@ def main(argv: list[str] | None = None) -> None:
             probe = playwright.chromium.launch(executable_path=browser_path, args=CHROMIUM_ARGS)
             browser_version = probe.version
             probe.close()
-            rows += measure_site(args, playwright, browser_path, site, footage)
+            rows += measure_site(args, playwright, browser_path, site, footage, feed is not None)
             if litert_parts(config) and args.engine_threads and "litert-wasm" in args.backends:
                 log("LiteRT.js threads (bare run in the site page) ...")
                 engine["litert"] = measure_engine_threads(
