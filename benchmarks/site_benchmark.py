@@ -743,10 +743,12 @@ def measure_engine_threads(
 # ---- the two pages --------------------------------------------------------------------------
 
 
-def build_site(model: Path, out: Path, postprocess: str) -> dict:
+def build_site(model: Path, out: Path, postprocess: str, quantize: str = "none") -> dict:
     from sitegen.commands.build import BuildOptions, build
 
-    build(BuildOptions(model=model, out=out, postprocess=postprocess, verify=False))
+    build(
+        BuildOptions(model=model, out=out, postprocess=postprocess, quantize=quantize, verify=False)
+    )
     return json.loads((out / "config.json").read_text(encoding="utf-8"))
 
 
@@ -975,6 +977,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default="auto",
         help="sitegen build --postprocess for the page (graph: the model's own in-graph NMS)",
     )
+    parser.add_argument(
+        "--quantize",
+        choices=("none", "float16", "uint8", "int8"),
+        default="none",
+        help="sitegen build --quantize for the page (int8: the full-integer .tflite, which native "
+        "TFLite then runs too: the same file)",
+    )
     parser.add_argument("--no-baseline", action="store_true", help="skip the baseline page")
     parser.add_argument(
         "--throttle",
@@ -1060,7 +1069,7 @@ def main(argv: list[str] | None = None) -> None:
 
         log("building the site ...")
         site = workdir / "site"
-        config = build_site(args.model, site, postprocess)
+        config = build_site(args.model, site, postprocess, args.quantize)
         feed = yolo_feed(config)
         if feed is not None:
             # After the build: the letterbox, box units and NMS are the built page's own.

@@ -322,9 +322,7 @@ def _verify(
     float_result = None
     with stage("Verifying each backend in headless Chromium against TensorFlow"):
         function = verify.reference_for(reference_model, config.model)
-        results = verify.check_site(
-            staging, function, image, browser_path, backends, int8=int8, threshold=config.threshold
-        )
+        results = _check_backends(staging, source, config, function, image, browser_path, backends)
         if twin is not None:
             (float_result,) = verify.check_site(
                 twin, function, image, browser_path, ("litert-wasm",)
@@ -342,6 +340,28 @@ def _verify(
     config = verify.with_results(config, results)
     _write_generated(staging, config)
     return config
+
+
+def _check_backends(staging, source, config, function, image, browser_path, backends):
+    """Each backend's verdict against ``function``; a user's .tflite (a YOLO export's) is checked
+    on the LiteRT.js backends against TensorFlow Lite running the same file."""
+    from sitegen.contract import LITERT_BACKENDS
+    from sitegen.site import verify
+
+    litert = config.model.litert
+    int8 = LITERT_BACKENDS if litert is not None and litert.quantization == "int8" else ()
+    if source.tflite is None:
+        return verify.check_site(
+            staging, function, image, browser_path, backends, int8=int8, threshold=config.threshold
+        )
+    from sitegen.model.yolo_saved_model import tflite_reference
+
+    on_tflite = tuple(b for b in backends if b in LITERT_BACKENDS)
+    on_saved = tuple(b for b in backends if b not in LITERT_BACKENDS)
+    results = verify.check_site(staging, function, image, browser_path, on_saved)
+    tflite = tflite_reference(source.tflite, config.model)
+    results += verify.check_site(staging, tflite, image, browser_path, on_tflite)
+    return sorted(results, key=lambda result: backends.index(result.backend))
 
 
 def _reference_saved_model(source: ModelSource, spec: ModelSpec) -> Path | None:

@@ -9,6 +9,7 @@ Needs TensorFlow; imported only by commands that convert.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -259,27 +260,23 @@ def _check_tflite_input(path: Path, detail: dict, imgsz: tuple[int, int]) -> Non
 
 @dataclass(frozen=True)
 class YoloReference:
-    """TensorFlow running the SavedModel, read the way Ultralytics' predict reads it: what the
-    build verifies the page's YOLO detections against, on the page's own letterboxed pixels."""
+    """A YOLO model run natively (TensorFlow on the SavedModel, or TensorFlow Lite on the user's
+    .tflite) and read the way Ultralytics' predict reads it: what the build verifies the page's
+    detections against, on the page's own letterboxed pixels."""
 
-    function: Any
-    input_key: str
-    output_key: str
+    run: Callable[[np.ndarray], np.ndarray]  # float32 [1, H, W, 3] -> the head's [1, 4 + C, A]
     units: str
     input_size: tuple[int, int]
     nms: NmsSettings = YOLO_NMS
-    keepalive: Any = None  # the loaded SavedModel, whose variables the function needs
+    keepalive: Any = None  # what ``run`` needs alive (the loaded SavedModel)
 
     def detections(
         self, pixels: np.ndarray, frame_size: tuple[int, int], *, threshold: float, limit: int
     ) -> list[dict]:
         """For uint8 HxWx3 ``pixels`` (the page's input canvas) of a ``(height, width)`` frame."""
-        import tensorflow as tf
-
         scaled = pixels.astype(np.float32)[None] * np.float32(1 / 255)
-        output = self.function(**{self.input_key: tf.constant(scaled)})[self.output_key]
         return yolo.reference_detections(
-            output.numpy()[0],
+            self.run(scaled)[0],
             units=self.units,
             input_size=self.input_size,
             frame_size=frame_size,
@@ -291,17 +288,40 @@ class YoloReference:
 
 
 def yolo_reference(saved_model: Path, spec: ModelSpec) -> YoloReference:
-    """The reference for a YOLO site built from ``saved_model``."""
+    """The reference for a YOLO site built from ``saved_model``: TensorFlow running it."""
     from sitegen.model import signature
 
     assert spec.yolo is not None and spec.input_size is not None
     info = signature.load_signature(saved_model, detection_outputs=False)
-    output_key = _predictions_key(info, spec.input_size, spec.num_classes)
+    info = dataclasses.replace(
+        info,
+        roles={
+            "predictions": RoleMatch(_predictions_key(info, spec.input_size, spec.num_classes), "")
+        },
+    )
     return YoloReference(
-        info.function,
-        info.input.key,
-        output_key,
+        lambda pixels: run_saved_model(info, pixels),
         spec.yolo.box_units,
         spec.input_size,
         keepalive=info.loaded,
     )
+
+
+def tflite_reference(tflite: Path, spec: ModelSpec) -> YoloReference:
+    """The reference for the LiteRT.js backends of a site that carries the user's ``tflite``:
+    TensorFlow Lite running that same file (a float16 .tflite's rounded weights make it differ
+    from the float32 SavedModel by more than the check allows)."""
+    import tensorflow as tf
+
+    assert spec.yolo is not None and spec.input_size is not None and spec.litert is not None
+    interpreter = tf.lite.Interpreter(model_path=str(tflite))
+    interpreter.allocate_tensors()
+    (feed,), (head,) = interpreter.get_input_details(), interpreter.get_output_details()
+
+    def run(pixels: np.ndarray) -> np.ndarray:
+        interpreter.set_tensor(feed["index"], pixels)
+        interpreter.invoke()
+        return interpreter.get_tensor(head["index"])
+
+    units = spec.litert.box_units or spec.yolo.box_units
+    return YoloReference(run, units, spec.input_size, keepalive=interpreter)

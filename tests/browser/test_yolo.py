@@ -13,6 +13,7 @@ scaled, so the browser's resize and OpenCV's give the same pixels.
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import io
 import json
 import shutil
@@ -26,7 +27,13 @@ from sitegen.site.verify import compare
 from tests.helpers.browser import RECORD_EVENTS_JS, open_page, served
 
 pytestmark = pytest.mark.tensorflow
-pytest.importorskip("ultralytics", reason="the YOLO tests need the yolo-test extra")
+# Looked up, not imported: importing ultralytics patches PIL.Image.open for the whole process
+# (it then wants pi_heif for any file PIL cannot identify), which other tests would feel. The
+# exports run in their own process.
+if importlib.util.find_spec("ultralytics") is None:
+    pytest.skip(
+        "the YOLO tests need the yolo-test extra (make test installs it)", allow_module_level=True
+    )
 
 MODELS = ("yolov8n", "yolo11n")
 SCENES = ("square", "wide")
@@ -85,6 +92,11 @@ def yolo_sites(yolo_exports, tmp_path_factory) -> dict[tuple[str, str], tuple[Pa
                 folder / exports[key], out, verify=verify, verify_image=folder / "square.png"
             )
             sites[model, form] = out, printed
+    folder = yolo_exports["yolov8n"]
+    out = tmp_path_factory.mktemp("yolov8n-tflite16") / "site"
+    tflite16 = folder / fixture_of(folder)["exports"]["tflite_float16"]
+    printed = _build(tflite16, out, verify=True, verify_image=folder / "square.png")
+    sites["yolov8n", "tflite16"] = out, printed
     return sites
 
 
@@ -182,6 +194,17 @@ def test_build_recognises_and_verifies_yolo(yolo_exports, yolo_sites):
         assert f"{model}_float32.tflite as it is" in tflite_printed
         web = json.loads((yolo_sites[model, "web_model"][0] / "config.json").read_text())
         assert web["model"]["litert"] is None and web["model"]["postprocess"] == "yolo"
+
+
+def test_a_float16_tflite_is_verified_against_itself(yolo_sites):
+    """A float16 .tflite holds rounded weights (scores 0.04 off the float32 SavedModel's here):
+    its LiteRT.js backends are checked against TensorFlow Lite running the same file, the TF.js
+    ones against the SavedModel, and all agree."""
+    site, printed = yolo_sites["yolov8n", "tflite16"]
+    config = json.loads((site / "config.json").read_text())
+    assert config["model"]["litert"]["quantization"] == "float16"
+    verified = config["backends"]["verified"]
+    assert verified["litert-wasm"] is True and verified["wasm"] is True, printed
 
 
 # ---- bad input ---------------------------------------------------------------------------------
@@ -316,3 +339,8 @@ def test_eval_measures_a_yolo_site_beside_tensorflow(yolo_exports, yolo_sites, t
     ]
     assert page["parity"]["largest_score_difference"] < SCORE_TOLERANCE
     assert any(r["what"] == "TensorFlow" for r in rows)
+
+
+def test_the_test_process_never_imports_ultralytics():
+    """Ultralytics patches PIL.Image.open when imported; the exports run in their own process."""
+    assert "ultralytics" not in sys.modules
