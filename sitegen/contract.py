@@ -4,7 +4,8 @@
 written there. Its keys are camelCase because JavaScript reads them; the ``to_json``/``from_json``
 methods below are the only code that spells them, as ``recorded_json``/``RecordedModel`` are for
 what a converted ``model.json`` keeps about itself (``userDefinedMetadata.sitegen``). Backend
-names, output roles, the HTTP headers a host must send and the shared defaults live here too.
+names, output roles, the HTTP headers a host must send (in ``contract_headers.py``, re-exported
+here) and the shared defaults live here too.
 
 The page's JavaScript has its own copy of the names and defaults in ``assets/js/contract.js``, and
 the repository's ``netlify.toml`` its copy of the headers; ``tests/unit/test_contract.py`` fails
@@ -16,6 +17,26 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from typing import Literal
+
+# The HTTP headers are a part of the contract of their own (sitegen/contract_headers.py), here
+# under the same names.
+from sitegen.contract_headers import (  # noqa: F401 (re-exported)
+    CONTENT_HASHED_PATTERNS,
+    HEADER_CSP,
+    IMMUTABLE,
+    ISOLATION_HEADERS,
+    NO_CACHE,
+    NO_CACHE_PATHS,
+    PAGE_CSP,
+    SECURITY_HEADERS,
+    SERVICE_WORKER_FILE,
+    SITE_HEADERS,
+    WASM_CONTENT_TYPE,
+    format_header_rules,
+    headers_file,
+    host_header_rules,
+    parse_header_rules,
+)
 
 CONFIG_SCHEMA = 1
 # The site's folder for the model files (TF.js model.json and shards, .tflite parts).
@@ -75,84 +96,6 @@ def role_from_key(key: str) -> str:
 
 DEFAULT_THRESHOLD = 0.5
 DEFAULT_MAX_DETECTIONS = 20
-
-# ---- HTTP headers --------------------------------------------------------------------------------
-
-# Cross-origin isolation lets WebAssembly use threads (SharedArrayBuffer).
-ISOLATION_HEADERS = {
-    "Cross-Origin-Opener-Policy": "same-origin",
-    "Cross-Origin-Embedder-Policy": "require-corp",
-}
-# Sent with every file of the site by hosts that can send headers.
-SECURITY_HEADERS = {
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "Permissions-Policy": "camera=(self)",
-}
-SITE_HEADERS = {**ISOLATION_HEADERS, **SECURITY_HEADERS}
-WASM_CONTENT_TYPE = "application/wasm"
-# The page's Content-Security-Policy (its <meta> tag): only the site's own files, no eval.
-# 'wasm-unsafe-eval' lets the runtimes compile their WebAssembly; blob: is where the threaded
-# runtimes' worker scripts and uploaded images and videos come from.
-PAGE_CSP = (
-    "default-src 'self'; script-src 'self' 'wasm-unsafe-eval' blob:; worker-src 'self' blob:; "
-    "connect-src 'self'; img-src 'self' data: blob:; media-src 'self' data: blob:; "
-    "style-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; form-action 'none'"
-)
-# As a header (hosts that send headers), with what a <meta> tag cannot set.
-HEADER_CSP = f"{PAGE_CSP}; frame-ancestors 'self'"
-# The site's own service worker (sites written by `sitegen publish`), at the site's root so its
-# scope is the whole site.
-SERVICE_WORKER_FILE = "sw.js"
-
-# What must never be served stale beside a new build, and what is named by its content (esbuild's
-# chunk names): Cache-Control for hosts that read the published site's _headers.
-NO_CACHE = "no-cache"
-IMMUTABLE = "public, max-age=31536000, immutable"
-NO_CACHE_PATHS = ("/", "/index.html", "/config.json", f"/{SERVICE_WORKER_FILE}")
-CONTENT_HASHED_PATTERNS = ("/vendor/tfjs/chunk-*",)
-
-
-def host_header_rules() -> list[tuple[str, dict[str, str]]]:
-    """The headers a published site asks its host for, as (path pattern, headers) rules: the
-    site's headers with the CSP's frame-ancestors, the WebAssembly type, and caching."""
-    rules = [
-        ("/*", {**SITE_HEADERS, "Content-Security-Policy": HEADER_CSP}),
-        ("/*.wasm", {"Content-Type": WASM_CONTENT_TYPE}),
-    ]
-    rules += [(path, {"Cache-Control": NO_CACHE}) for path in NO_CACHE_PATHS]
-    rules += [(pattern, {"Cache-Control": IMMUTABLE}) for pattern in CONTENT_HASHED_PATTERNS]
-    return rules
-
-
-def headers_file() -> str:
-    """The built site's ``_headers`` (read by Netlify and Cloudflare Pages)."""
-    return format_header_rules(
-        [("/*", SITE_HEADERS), ("/*.wasm", {"Content-Type": WASM_CONTENT_TYPE})]
-    )
-
-
-def format_header_rules(rules: list[tuple[str, dict[str, str]]]) -> str:
-    """Rules in the ``_headers`` file format (a path pattern, then indented ``Name: value``)."""
-    lines = []
-    for pattern, headers in rules:
-        lines += [pattern, *(f"  {name}: {value}" for name, value in headers.items())]
-    return "\n".join(lines) + "\n"
-
-
-def parse_header_rules(text: str) -> list[tuple[str, dict[str, str]]]:
-    """The inverse of ``format_header_rules`` (comments and blank lines skipped)."""
-    rules: list[tuple[str, dict[str, str]]] = []
-    for line in text.splitlines():
-        if not line.strip() or line.lstrip().startswith("#"):
-            continue
-        if not line[0].isspace():
-            rules.append((line.strip(), {}))
-        elif rules and ":" in line:
-            name, value = line.strip().split(":", 1)
-            rules[-1][1][name.strip()] = value.strip()
-    return rules
-
 
 # ---- config.json ---------------------------------------------------------------------------------
 
