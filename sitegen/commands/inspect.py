@@ -94,7 +94,7 @@ def _yolo_description(source: ModelSource) -> list[str] | None:
 
 def _yolo_lines(metadata, head: str, runtimes: str, source: ModelSource) -> list[str]:
     from sitegen.model import yolo
-    from sitegen.model.yolo_saved_model import YOLO_NMS
+    from sitegen.model.yolo import YOLO_NMS
 
     height, width = metadata.imgsz
     origin = (

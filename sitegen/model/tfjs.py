@@ -173,7 +173,7 @@ def _yolo_spec(folder: Path, model: TfjsModel, metadata, postprocess: str) -> Mo
     """An Ultralytics TF.js export (``<name>_web_model/``): its one output is the YOLO head in
     input pixels (Ultralytics makes it from its pixel-unit SavedModel), its input a placeholder."""
     from sitegen.model import yolo
-    from sitegen.model.yolo_saved_model import YOLO_NMS
+    from sitegen.model.yolo import YOLO_NMS
 
     if postprocess != "auto":
         raise ModelError(

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sitegen.contract import YOLO_IOU_THRESHOLD, YOLO_MAX_DETECTIONS
+from sitegen.contract import YOLO_IOU_THRESHOLD, YOLO_MAX_DETECTIONS, NmsSettings
 from sitegen.errors import ModelError
 
 METADATA_FILE = "metadata.yaml"
@@ -30,6 +30,17 @@ CLASS_OFFSET = 7680.0
 SUPPORTED = (
     "sitegen reads Ultralytics detection exports (task: detect; format saved_model, tfjs or tflite)"
 )
+# Ultralytics' predict defaults; the page's own threshold decides what is shown. The floor only
+# spares the page sorting anchors nobody will see (Ultralytics' own validation uses 0.001).
+YOLO_NMS = NmsSettings(
+    score_threshold=0.001,
+    iou_threshold=YOLO_IOU_THRESHOLD,
+    max_per_class=YOLO_MAX_DETECTIONS,
+    max_total=YOLO_MAX_DETECTIONS,
+    class_agnostic=False,
+    source="Ultralytics predict defaults",
+)
+
 # A median box centre beyond this is not a fraction of the input: it is in pixels.
 _NORMALISED_LIMIT = 2.0
 

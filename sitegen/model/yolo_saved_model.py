@@ -30,19 +30,9 @@ from sitegen.errors import ConversionError, ModelError
 from sitegen.model import ConvertOptions, convert_tfjs, convert_tflite, yolo
 from sitegen.model.signature import RoleMatch, SignatureInfo, fixed_size
 from sitegen.model.tfjs import TFJS_MODEL_FILE, read_tfjs_model
+from sitegen.model.yolo import YOLO_NMS
 from sitegen.progress import note, stage
 from sitegen.resources import verify_image
-
-# Ultralytics' predict defaults; the page's own threshold decides what is shown. The floor only
-# spares the page sorting anchors nobody will see (Ultralytics' own validation uses 0.001).
-YOLO_NMS = NmsSettings(
-    score_threshold=0.001,
-    iou_threshold=YOLO_IOU_THRESHOLD,
-    max_per_class=YOLO_MAX_DETECTIONS,
-    max_total=YOLO_MAX_DETECTIONS,
-    class_agnostic=False,
-    source="Ultralytics predict defaults",
-)
 
 
 def yolo_metadata(info: SignatureInfo, metadata: Path | None) -> yolo.YoloMetadata | None:
