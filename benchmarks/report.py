@@ -112,7 +112,8 @@ def anatomy_lines(rows: list[Row]) -> list[str]:
     """Per page row: its frame (event), the page's detector and the bare run in the same page
     (camera playing / paused), the overhead (frame - bare run while playing), and the main
     thread's busy time per frame."""
-    header = ("what", "frame", "detector", "bare run", "overhead", "main busy", "main CPU")
+    header = ("what", "frame", "engine in frame", "detector", "bare run", "overhead")
+    header += ("main busy", "main CPU")
     header += ("script",)
     header += ("long tasks", "FPS")
     lines = [header]
@@ -122,15 +123,20 @@ def anatomy_lines(rows: list[Row]) -> list[str]:
         found = row.extra.get("probes") or {}
         main = row.extra.get("main_thread") or {}
         bare = median(found.get("bare_run_playing_ms") or [])
+        engine = median(row.extra.get("engine_in_frame_ms") or [])
         overhead = row.median_ms - bare if bare is not None and row.median_ms is not None else None
+        in_frame = (
+            row.median_ms - engine if engine is not None and row.median_ms is not None else None
+        )
         long_tasks = main.get("long_tasks_per_frame")
         lines.append(
             (
                 row.name,
                 fmt(row.median_ms),
+                fmt(engine),
                 pair(found.get("page_detector_playing_ms"), found.get("page_detector_ms")),
                 pair(found.get("bare_run_playing_ms"), found.get("bare_run_ms")),
-                fmt(overhead),
+                f"{fmt(overhead)} / {fmt(in_frame)}",
                 fmt(main.get("task_duration_per_frame_ms")),
                 fmt(main.get("thread_time_per_frame_ms")),
                 fmt(main.get("script_duration_per_frame_ms")),
@@ -144,11 +150,21 @@ def anatomy_lines(rows: list[Row]) -> list[str]:
         cells = [line[0].ljust(widths[0])]
         cells += [cell.rjust(width) for cell, width in zip(line[1:], widths[1:], strict=True)]
         text.append("  " + "  ".join(cells))
+    for row in rows:
+        trip = row.extra.get("round_trip") or {}
+        if trip and row.kind in ("page", "page-throttled"):
+            text.append(
+                f"  {row.name}, the worker round trip (medians): to the worker"
+                f" {fmt(trip.get('toWorkerMs'))}, in the worker {fmt(trip.get('workerMs'))}"
+                f" (run {fmt(trip.get('runMs'))}), back {fmt(trip.get('backMs'))}"
+            )
     text.append(
-        "  frame: the event's inferenceMs (draw + detectPixels); detector: window.sitegen."
+        "  frame: the event's inferenceMs (draw + detectPixels); engine in frame: the event's"
+        " engineMs,\n  the runtime's run inside those frames; detector: window.sitegen."
         "timeDetector\n  (no draw, NMS without the score floor); bare run: the runtime's run on a"
         " prepared input,\n  same page, same threads; both as camera playing / paused;"
-        " overhead = frame - bare run (playing);\n  main busy / main CPU / script: CDP TaskDuration"
+        " overhead = frame - bare run (playing)\n  / frame - engine in frame;\n  main busy / main CPU / script:"
+        " CDP TaskDuration"
         " (wall time in tasks) / ThreadTime (CPU) / ScriptDuration\n  per frame over the steady"
         " window; long tasks: PerformanceObserver 'longtask' (> 50 ms)."
     )

@@ -95,6 +95,8 @@ RECORDER_JS = """
     record.events.push({
       at: performance.now(),
       inferenceMs: detail.inferenceMs,
+      engineMs: detail.engineMs ?? null,
+      roundTrip: detail.roundTrip ?? null,
       backend: detail.backend,
       width: detail.width,
       height: detail.height,
@@ -106,6 +108,15 @@ RECORDER_JS = """
   });
 })();
 """
+
+
+def round_trip_medians(events: list[dict]) -> dict[str, float]:
+    """Medians of each part of the frames' worker round trips ({} on the main thread)."""
+    trips = [event["roundTrip"] for event in events if event.get("roundTrip")]
+    if not trips:
+        return {}
+    return {key: probes.median([trip[key] for trip in trips]) for key in trips[0]}
+
 
 # True once the page has n events, reported an error, or says it is in the error state.
 WAIT_JS = """
@@ -627,6 +638,12 @@ def measure_page(playwright, browser_path: str, footage: Path, run: PageRun, row
             row.status = "partial"
             row.note = f"timed out after {len(record['events'])} frames"
         row.frame_ms = [event["inferenceMs"] for event in steady]
+        # The engine's own run inside those same frames (LiteRT.js times it), and where a frame's
+        # round trip to the detector worker went: what the page adds is measured on its frames.
+        row.extra["engine_in_frame_ms"] = [
+            e["engineMs"] for e in steady if e["engineMs"] is not None
+        ]
+        row.extra["round_trip"] = round_trip_medians(steady)
         if len(steady) >= 2:
             span_s = (steady[-1]["at"] - steady[0]["at"]) / 1000
             row.fps = (len(steady) - 1) / span_s if span_s > 0 else None

@@ -48,9 +48,11 @@ async function handle(state, op, args, post) {
       return { description: started.description };
     }
     case 'detect': {
+      const receivedAt = epochNow();
       const detector = detectorFor(state, args.name);
       const candidates = await detector.detectPixels(args.pixels, args.scoreFloor);
-      return { candidates, memory: detector.memory() };
+      const timing = { postedAt: args.postedAt, receivedAt, runMs: detector.lastRunMs, answeredAt: epochNow() };
+      return { candidates, memory: detector.memory(), timing };
     }
     case 'dispose':
       state.detectors.get(args.name)?.dispose();
@@ -59,6 +61,11 @@ async function handle(state, op, args, post) {
     default:
       throw new Error(`unknown request ${op}`);
   }
+}
+
+// The worker's clock and the page's start at different moments; since the epoch they agree.
+function epochNow() {
+  return performance.timeOrigin + performance.now();
 }
 
 function detectorFor(state, name) {

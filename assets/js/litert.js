@@ -140,6 +140,9 @@ export class LiteRtDetector {
     this.outputNames = OUTPUTS_FOR[this.yolo ? 'yolo' : 'raw'].map((role) => litert.outputs[role]);
     // LiteRT.js tensors are freed by hand; counting them lets window.sitegen.memory() show a leak.
     this.liveTensors = 0;
+    // The last frame's engine run alone (compiled.run), in ms: the page's per-frame time minus
+    // this is what the page adds around the engine (docs/benchmarks.md).
+    this.lastRunMs = null;
   }
 
   memory() {
@@ -182,7 +185,9 @@ export class LiteRtDetector {
     this.liveTensors += 1;
     let outputs = null;
     try {
+      const started = performance.now();
       outputs = await this.compiled.run({ [this.inputName]: tensor });
+      this.lastRunMs = performance.now() - started;
       this.liveTensors += Object.keys(outputs).length;
       const values = await Promise.all(this.outputNames.map((name) => readOutput(outputs[name], name)));
       if (this.yolo) {

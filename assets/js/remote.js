@@ -72,6 +72,7 @@ export class RemoteDetector {
     this.name = name;
     [this.height, this.width] = size;
     this.lastMemory = { numTensors: 0, runtime: 'litert' };
+    this.lastTiming = null;
   }
 
   /** The canvas's pixels go to the worker (moved, not copied); the candidates come back. */
@@ -79,9 +80,16 @@ export class RemoteDetector {
     // One context per canvas, kept: getContext() costs a few tenths of a ms a frame.
     if (this.canvas !== canvas) [this.canvas, this.context] = [canvas, canvas.getContext('2d', { willReadFrequently: true })];
     const pixels = this.context.getImageData(0, 0, this.width, this.height);
-    const { candidates, memory } = await this.worker.call('detect', { name: this.name, pixels, scoreFloor }, [pixels.data.buffer]);
+    const postedAt = performance.timeOrigin + performance.now();
+    const { candidates, memory, timing } = await this.worker.call('detect', { name: this.name, pixels, scoreFloor, postedAt }, [pixels.data.buffer]);
     this.lastMemory = memory;
+    this.lastTiming = roundTrip(timing, performance.timeOrigin + performance.now());
     return candidates;
+  }
+
+  /** The last frame's engine run alone, in ms (timed in the worker). */
+  get lastRunMs() {
+    return this.lastTiming?.runMs ?? null;
   }
 
   /** Live LiteRT tensors in the worker, as of the last frame. */
@@ -92,6 +100,14 @@ export class RemoteDetector {
   dispose() {
     this.worker.call('dispose', { name: this.name }).catch(() => {});
   }
+}
+
+/**
+ * Where one frame's round trip went, in ms: the message to the worker, the worker's work (input
+ * copy, the engine's run, read-back, NMS), of which the run alone, and the answer back to the page.
+ */
+export function roundTrip({ postedAt, receivedAt, runMs, answeredAt }, arrivedAt) {
+  return { toWorkerMs: receivedAt - postedAt, workerMs: answeredAt - receivedAt, runMs, backMs: arrivedAt - answeredAt };
 }
 
 /**

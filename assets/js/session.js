@@ -290,7 +290,10 @@ export class DetectorSession {
     const candidates = this.frameInput.toFrame(found, placement, [width, height]);
     const inferenceMs = performance.now() - started;
     if (source !== this.currentSource) return; // stopped or replaced while the model ran
-    source.last = { candidates, width, height, inferenceMs };
+    // The engine's run alone where the detector times it (LiteRT.js), so the event shows what the
+    // page adds around it; the worker's round trip in parts where it ran there.
+    const timing = { engineMs: this.detector.lastRunMs ?? null, ...(this.detector.lastTiming ? { roundTrip: this.detector.lastTiming } : {}) };
+    source.last = { candidates, width, height, inferenceMs, timing };
     this.publish(source);
     this.stats.record(inferenceMs);
     if (this.tuningCandidates) await this.tuneOnThisFrame();
@@ -299,7 +302,7 @@ export class DetectorSession {
   // Reports the source's last result. Runs synchronously, before the next frame can be drawn into the
   // input canvas, so `sitegen:detections` listeners can read the pixels the model saw.
   publish(source) {
-    const { candidates, width, height, inferenceMs } = source.last;
+    const { candidates, width, height, inferenceMs, timing } = source.last;
     const detections = this.select(candidates);
     this.frameCounter += 1;
     // The overlay first, so a listener calling window.sitegen.overlay() sees this frame's boxes.
@@ -307,7 +310,7 @@ export class DetectorSession {
     this.ui.showDetections(detections, { immediate: source.kind === 'image' });
     this.ui.showCounts(detections);
     this.dispatch('sitegen:detections', {
-      source: source.kind, frame: this.frameCounter, width, height, backend: this.backendName, inferenceMs, detections,
+      source: source.kind, frame: this.frameCounter, width, height, backend: this.backendName, inferenceMs, ...timing, detections,
     });
   }
 

@@ -54,6 +54,16 @@ def test_litert_runs_in_the_worker_with_the_same_detections(browser, default_sit
     )
     assert in_worker["detections"], "the scene has signs"
     assert in_worker["detections"] == on_page["detections"]
+    # The engine's run is timed where it runs, and lies inside the frame's whole time; the
+    # worker's round trip adds up to less than the frame (the page also draws and reads it).
+    for detail in (in_worker, on_page):
+        assert 0 < detail["engineMs"] < detail["inferenceMs"]
+    trip = in_worker["roundTrip"]
+    assert trip["runMs"] == in_worker["engineMs"]
+    assert trip["runMs"] < trip["workerMs"]
+    assert all(trip[key] >= 0 for key in ("toWorkerMs", "workerMs", "backMs")), trip
+    assert trip["toWorkerMs"] + trip["workerMs"] + trip["backMs"] < in_worker["inferenceMs"]
+    assert "roundTrip" not in on_page
 
 
 # A browser whose workers cannot import modules (the worker's dynamic import fails) is like the
