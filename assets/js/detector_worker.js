@@ -19,8 +19,9 @@ if (inWorker) {
   const post = (message, transfer = []) => globalThis.postMessage(message, transfer);
   globalThis.onmessage = async (event) => {
     const { id, op, args } = event.data;
+    const receivedAt = epochNow(); // first, so a frame's time to get here is measured
     try {
-      const result = await handle(state, op, args, post);
+      const result = await handle(state, op, { ...args, receivedAt }, post);
       post({ id, ok: true, result });
     } catch (error) {
       post({ id, ok: false, message: error?.message ?? String(error), pageError: error?.name === 'PageError' });
@@ -48,10 +49,9 @@ async function handle(state, op, args, post) {
       return { description: started.description };
     }
     case 'detect': {
-      const receivedAt = epochNow();
       const detector = detectorFor(state, args.name);
       const candidates = await detector.detectPixels(args.pixels, args.scoreFloor);
-      const timing = { postedAt: args.postedAt, receivedAt, runMs: detector.lastRunMs, answeredAt: epochNow() };
+      const timing = { postedAt: args.postedAt, receivedAt: args.receivedAt, runMs: detector.lastRunMs, answeredAt: epochNow() };
       return { candidates, memory: detector.memory(), timing };
     }
     case 'dispose':

@@ -151,7 +151,7 @@ export class LiteRtDetector {
 
   /**
    * Detects on a canvas already drawn at the model's input size (FrameInput does that), or on its
-   * ImageData (what the page posts to the detector worker).
+   * RGBA bytes as `{data}` (what the page posts to the detector worker).
    * @param {number} [scoreFloor]  see postprocessRaw: candidates below it are not needed
    */
   async detectPixels(pixels, scoreFloor = 0) {

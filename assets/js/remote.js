@@ -81,7 +81,10 @@ export class RemoteDetector {
     if (this.canvas !== canvas) [this.canvas, this.context] = [canvas, canvas.getContext('2d', { willReadFrequently: true })];
     const pixels = this.context.getImageData(0, 0, this.width, this.height);
     const postedAt = performance.timeOrigin + performance.now();
-    const { candidates, memory, timing } = await this.worker.call('detect', { name: this.name, pixels, scoreFloor, postedAt }, [pixels.data.buffer]);
+    // The bytes alone, not the ImageData: Chromium serialises an ImageData by copying its pixels
+    // even when its buffer is transferred (0.8-1.1 ms a frame at 300x300 against 0.2 for this).
+    const rgba = pixels.data;
+    const { candidates, memory, timing } = await this.worker.call('detect', { name: this.name, pixels: { data: rgba }, scoreFloor, postedAt }, [rgba.buffer]);
     this.lastMemory = memory;
     this.lastTiming = roundTrip(timing, performance.timeOrigin + performance.now());
     return candidates;

@@ -30,6 +30,9 @@ test('a remote frame moves its pixels to the worker and keeps the engine run it 
   assert.equal(posted[0].message.op, 'detect');
   assert.equal(posted[0].message.args.scoreFloor, 0.3);
   assert.deepEqual(posted[0].transfer, [data.buffer]);
+  // the bytes alone: an ImageData would be copied on its way, transfer or not
+  assert.deepEqual(Object.keys(posted[0].message.args.pixels), ['data']);
+  assert.equal(posted[0].message.args.pixels.data, data);
   assert.equal(detector.lastRunMs, 7.5);
   assert.equal(detector.lastTiming.toWorkerMs, 1);
   assert.equal(detector.lastTiming.workerMs, 8);
