@@ -109,34 +109,37 @@ def ratio_lines(result: dict) -> list[str]:
 
 
 def anatomy_lines(rows: list[Row]) -> list[str]:
-    """Per page row: its frame (event), the page's detector and the bare run in the same page
-    (camera playing / paused), the overhead (frame - bare run while playing), and the main
-    thread's busy time per frame."""
-    header = ("what", "frame", "engine in frame", "detector", "bare run", "overhead")
-    header += ("main busy", "main CPU")
-    header += ("script",)
-    header += ("long tasks", "FPS")
+    """Per page row: its frame (event), the engine's run inside those frames, the page's detector
+    and its own engine timed back to back, the bare run of a second runtime in the same page
+    (camera playing / paused), the overheads (frame minus each), the worker round trip's parts,
+    and the main thread's busy time per frame."""
+    header = ("what", "frame", "engine in frame", "detector", "page's engine", "bare run")
+    header += ("overhead", "main busy", "main CPU", "script", "long tasks", "FPS")
     lines = [header]
     for row in rows:
         if row.kind not in ("page", "page-throttled") or row.status in ("unavailable", "absent"):
             continue
         found = row.extra.get("probes") or {}
         main = row.extra.get("main_thread") or {}
-        bare = median(found.get("bare_run_playing_ms") or [])
-        engine = median(row.extra.get("engine_in_frame_ms") or [])
-        overhead = row.median_ms - bare if bare is not None and row.median_ms is not None else None
-        in_frame = (
-            row.median_ms - engine if engine is not None and row.median_ms is not None else None
+        bases = (
+            median(found.get("page_engine_playing_ms") or []),
+            median(found.get("bare_run_playing_ms") or []),
+            median(row.extra.get("engine_in_frame_ms") or []),
         )
+        overheads = [
+            None if base is None or row.median_ms is None else row.median_ms - base
+            for base in bases
+        ]
         long_tasks = main.get("long_tasks_per_frame")
         lines.append(
             (
                 row.name,
                 fmt(row.median_ms),
-                fmt(engine),
+                fmt(bases[2]),
                 pair(found.get("page_detector_playing_ms"), found.get("page_detector_ms")),
+                pair(found.get("page_engine_playing_ms"), found.get("page_engine_ms")),
                 pair(found.get("bare_run_playing_ms"), found.get("bare_run_ms")),
-                f"{fmt(overhead)} / {fmt(in_frame)}",
+                " / ".join(fmt(value) for value in overheads),
                 fmt(main.get("task_duration_per_frame_ms")),
                 fmt(main.get("thread_time_per_frame_ms")),
                 fmt(main.get("script_duration_per_frame_ms")),
@@ -158,17 +161,20 @@ def anatomy_lines(rows: list[Row]) -> list[str]:
                 f" {fmt(trip.get('toWorkerMs'))}, in the worker {fmt(trip.get('workerMs'))}"
                 f" (run {fmt(trip.get('runMs'))}), back {fmt(trip.get('backMs'))}"
             )
-    text.append(
-        "  frame: the event's inferenceMs (draw + detectPixels); engine in frame: the event's"
-        " engineMs,\n  the runtime's run inside those frames; detector: window.sitegen."
-        "timeDetector\n  (no draw, NMS without the score floor); bare run: the runtime's run on a"
-        " prepared input,\n  same page, same threads; both as camera playing / paused;"
-        " overhead = frame - bare run (playing)\n  / frame - engine in frame;\n  main busy / main CPU / script:"
-        " CDP TaskDuration"
-        " (wall time in tasks) / ThreadTime (CPU) / ScriptDuration\n  per frame over the steady"
-        " window; long tasks: PerformanceObserver 'longtask' (> 50 ms)."
-    )
+    text.append(ANATOMY_LEGEND)
     return text
+
+
+ANATOMY_LEGEND = """\
+  frame: the event's inferenceMs (draw + detectPixels); engine in frame: the event's engineMs,
+  the runtime's run inside those frames; detector: window.sitegen.timeDetector (no draw, NMS
+  without the score floor); page's engine: window.sitegen.timeEngine, the page's own engine run
+  alone, back to back on the frame (in the worker where the page runs it there); bare run: the
+  runtime's run on a prepared input, same page, same threads (with the worker: a second runtime
+  on the main thread); all as camera playing / paused; overhead: frame - page's engine / frame -
+  bare run / frame - engine in frame (all playing); main busy / main CPU / script: CDP
+  TaskDuration (wall time in tasks) / ThreadTime (CPU) / ScriptDuration per frame over the
+  steady window; long tasks: PerformanceObserver 'longtask' (> 50 ms)."""
 
 
 def pair(playing: list | None, paused: list | None) -> str:

@@ -305,6 +305,13 @@ def time_page_detector(page, runs: int) -> list[float]:
     return page.evaluate("(runs) => window.sitegen.timeDetector(runs)", runs)
 
 
+def time_page_engine(page, runs: int) -> list[float]:
+    """window.sitegen.timeEngine: the page's own engine run alone (LiteRT.js, where the page runs
+    it: in the detector worker or on the main thread), back to back on the input canvas's frame."""
+    times = page.evaluate("(runs) => window.sitegen.timeEngine(runs)", runs)
+    return [ms for ms in times if ms is not None]
+
+
 def probe_page(page, session, run, log) -> dict:
     """In the page, after the steady window. With the camera playing: the sampling profile, the
     runtime's bare run (a second compiled model of the same .tflite with the page's threads, or
@@ -350,9 +357,13 @@ def probe_page(page, session, run, log) -> dict:
     # A GPU backend on this machine's software renderer takes about a second per run.
     detector_runs = run.probe_runs if runtime else min(3, run.probe_runs)
     found["page_detector_playing_ms"] = time_page_detector(page, detector_runs)
+    if runtime == "litert":
+        found["page_engine_playing_ms"] = time_page_engine(page, run.probe_runs)
     pause_camera(page)
     time.sleep(0.5)  # the frame in flight finishes
     found["page_detector_ms"] = time_page_detector(page, detector_runs)
+    if runtime == "litert":
+        found["page_engine_ms"] = time_page_engine(page, run.probe_runs)
     if probe is None:
         return found
     clock = probes.ThreadClock()

@@ -82,6 +82,8 @@ function pageApi(session, overlay, isolation, offline) {
     /** Runs the detector `runs` times on the last frame it saw; ms of each run. For build-time
      * timing and benchmarks: one number per backend, without a camera's frame pacing. */
     timeDetector: (runs = 5) => session.timeDetector(runs),
+    /** The engine's own run in those runs (LiteRT.js; null entries for TF.js). */
+    timeEngine: (runs = 5) => session.timeEngine(runs),
     overlay: () => overlay.snapshot(),
     /** What the site's service worker did: {state, reason?} (state 'none' without one). */
     isolation,

@@ -102,14 +102,26 @@ export class DetectorSession {
   /** Runs the detector `runs` times on the last frame it saw; ms of each run. For build-time
    * timing and benchmarks: one number per backend, without a camera's frame pacing. */
   timeDetector(runs = 5) {
+    return this.timeRuns(runs).then((timed) => timed.map(({ ms }) => ms));
+  }
+
+  /**
+   * The engine's own run within the same back-to-back runs, where the runtime times it apart
+   * (LiteRT.js, in the worker or not; null for TF.js): the bare run of the page's own engine.
+   */
+  timeEngine(runs = 5) {
+    return this.timeRuns(runs).then((timed) => timed.map(({ engineMs }) => engineMs));
+  }
+
+  timeRuns(runs) {
     return this.serialised(async () => {
-      const times = [];
+      const timed = [];
       for (let i = 0; this.detector && this.frameInput && i < runs; i += 1) {
         const started = performance.now();
         await this.detector.detectPixels(this.frameInput.canvas);
-        times.push(performance.now() - started);
+        timed.push({ ms: performance.now() - started, engineMs: this.detector.lastRunMs ?? null });
       }
-      return times;
+      return timed;
     });
   }
 

@@ -338,6 +338,14 @@ test('timeDetector runs the detector on the last frame, in the queue', async () 
   assert.deepEqual(await session.timeDetector(3), []);
 });
 
+test('timeEngine gives the engine run each detection reports, or null where it reports none', async () => {
+  const { session } = loadedSession();
+  assert.deepEqual(await session.timeEngine(2), [null, null], 'TF.js times no run apart');
+  let run = 0;
+  Object.defineProperty(session.detector, 'lastRunMs', { get: () => (run += 1.5) });
+  assert.deepEqual(await session.timeEngine(3), [1.5, 3, 4.5]);
+});
+
 test('a failed detection stops the source and reports after the load error', async () => {
   const { session, ui, seen, released } = loadedSession();
   session.detector.detectPixels = async () => {
