@@ -258,6 +258,15 @@ def step_lines(rows: list[Row]) -> list[str]:
                 f" {fmt(median(found.get('bare_run_playing_ms') or []))}, {SPACED_GAP_MS} ms idle before each"
                 f" {fmt(spaced)}"
             )
+        idle = found.get("page_engine_idle_ms") or {}
+        if idle:
+            gaps = ", ".join(
+                f"{gap} ms idle before each {fmt(median(t))}" for gap, t in idle.items()
+            )
+            text.append(
+                f"  page's own engine, camera paused: back to back"
+                f" {fmt(median(found.get('page_engine_ms') or []))}, {gaps}"
+            )
         cpu = found.get("bare_run_cpu")
         if cpu:
             text.append(
