@@ -232,6 +232,15 @@ def step_lines(rows: list[Row]) -> list[str]:
                 f"{row.name}, cores per Chromium thread over the steady window: {busiest}"
                 f" (page workers: {where})"
             )
+        idle = found.get("page_engine_idle_ms") or {}
+        if idle:
+            gaps = ", ".join(
+                f"{gap} ms idle before each {fmt(median(t))}" for gap, t in idle.items()
+            )
+            text.append(
+                f"{row.name}, its own engine, camera paused: back to back"
+                f" {fmt(median(found.get('page_engine_ms') or []))}, {gaps}"
+            )
         steps = found.get("steps")
         if not steps:
             continue
@@ -257,15 +266,6 @@ def step_lines(rows: list[Row]) -> list[str]:
                 f"  bare run, camera playing: back to back"
                 f" {fmt(median(found.get('bare_run_playing_ms') or []))}, {SPACED_GAP_MS} ms idle before each"
                 f" {fmt(spaced)}"
-            )
-        idle = found.get("page_engine_idle_ms") or {}
-        if idle:
-            gaps = ", ".join(
-                f"{gap} ms idle before each {fmt(median(t))}" for gap, t in idle.items()
-            )
-            text.append(
-                f"  page's own engine, camera paused: back to back"
-                f" {fmt(median(found.get('page_engine_ms') or []))}, {gaps}"
             )
         cpu = found.get("bare_run_cpu")
         if cpu:
