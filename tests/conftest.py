@@ -12,6 +12,32 @@ os.environ.setdefault("TFDF_DISABLE_WELCOME_MESSAGE", "1")
 REPO = Path(__file__).resolve().parent.parent
 SHARED_FIXTURES = REPO.parent / "shared" / "fixtures"
 
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no", "off")
+
+
+# In CI a skip means a missing browser, fixture or extra, that is, a broken set-up: it fails, with
+# the skip's reason as the message, rather than letting the run pass untested. xfail stays as it is.
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    _skip_fails_in_ci(outcome.get_result())
+
+
+# The same for a whole module skipped while it is collected (pytest.importorskip at its top).
+@pytest.hookimpl(hookwrapper=True)
+def pytest_make_collect_report(collector):
+    outcome = yield
+    _skip_fails_in_ci(outcome.get_result())
+
+
+def _skip_fails_in_ci(report) -> None:
+    if not (report.skipped and _in_ci()) or hasattr(report, "wasxfail"):
+        return
+    reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+    report.outcome = "failed"
+    report.longrepr = f"skipped in CI (CI={os.environ['CI']}), which counts as a failure: {reason}"
+
 
 class CliResult:
     def __init__(self, code: int, out: str, err: str):
