@@ -12,6 +12,31 @@ os.environ.setdefault("TFDF_DISABLE_WELCOME_MESSAGE", "1")
 REPO = Path(__file__).resolve().parent.parent
 SHARED_FIXTURES = REPO.parent / "shared" / "fixtures"
 
+# Fixtures that build a model with TensorFlow or convert one: a test using any of them (directly or
+# through another fixture) is marked `tensorflow`, so `make check` (-m "not tensorflow") leaves it
+# to `make test`. Those reading ../shared/fixtures are marked `fixtures` as well.
+TENSORFLOW_FIXTURES = {
+    "tiny_tf2",
+    "tiny_tf1",
+    "tiny_tf1_unknown_shapes",
+    "tiny_tf1_frozen",
+    "tiny_tf1_ssd",
+    "tiny_graph_only",
+    "odapi_fixture",
+    "default_site",
+}
+SHARED_FIXTURE_FIXTURES = {"odapi_fixture"}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        used = set(getattr(item, "fixturenames", ()))
+        if used & TENSORFLOW_FIXTURES:
+            item.add_marker(pytest.mark.tensorflow)
+        if used & SHARED_FIXTURE_FIXTURES:
+            item.add_marker(pytest.mark.fixtures)
+
+
 def _in_ci() -> bool:
     return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no", "off")
 

@@ -341,6 +341,7 @@ def test_frozen_graph_without_detection_outputs(run_cli, previous_site, tmp_path
     assert "image_tensor" not in line.split("has no")[1]
 
 
+@pytest.mark.tensorflow
 def test_corrupt_frozen_graph(run_cli, previous_site, tmp_path):
     pytest.importorskip("tensorflow")
     pb = tmp_path / "frozen_inference_graph.pb"
