@@ -54,6 +54,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import json
 import os
 import platform
@@ -73,7 +74,7 @@ from benchmarks import page_probes as probes
 from benchmarks import runtime_probe
 from benchmarks.report import describe, fmt, print_report
 from sitegen.contract import NmsSettings, YoloSettings
-from sitegen.site.browser import CHROMIUM_ARGS, FAKE_CAMERA_ARGS
+from sitegen.site import page as page_client
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 BASELINE_SOURCES = Path(__file__).resolve().parent / "baseline"
@@ -81,7 +82,6 @@ TFJS_BUNDLE = REPOSITORY / "node_modules" / "@tensorflow" / "tfjs" / "dist" / "t
 DEFAULT_BACKENDS = "litert-wasm,wasm,webgl"
 BASELINE_BACKEND = "webgl"
 
-BROWSER_ARGS = [*CHROMIUM_ARGS, *FAKE_CAMERA_ARGS]
 
 # Installed in every document before its own scripts run, so it sees the first event of a load.
 # performance.now() counts from the navigation's start, so an event's time is "ms since the load
@@ -561,11 +561,7 @@ class PageRun:
 def open_browser(playwright, browser_path: str, footage: Path):
     """A fresh browser per measured page: the GPU process's shader cache and the compiled-WASM
     cache are per browser, and a cold load must not inherit them from the previous page."""
-    return playwright.chromium.launch(
-        executable_path=browser_path,
-        headless=True,
-        args=[*BROWSER_ARGS, f"--use-file-for-fake-video-capture={footage}"],
-    )
+    return page_client.launch(playwright, browser_path, camera=footage)
 
 
 def wait_for_events(page, count: int, deadline: float) -> dict:
@@ -738,7 +734,7 @@ def measure_engine_threads(
         context.add_init_script(RECORDER_JS)
         page = context.new_page()
         session = context.new_cdp_session(page)
-        page.goto(f"{base_url}?backend=litert-wasm", wait_until="commit")
+        page.goto(page_client.page_url(base_url, backend="litert-wasm"), wait_until="commit")
         session.send("Emulation.setHardwareConcurrencyOverride", {"hardwareConcurrency": pool})
         page.reload(wait_until="commit")
         page.wait_for_function(
@@ -841,6 +837,12 @@ def serve(folder: Path, isolate: bool):
     return serve_in_thread(folder, isolate=isolate)
 
 
+def page_url(base_url: str, extra: page_client.PageQuery, backend: str) -> str:
+    """The measured page's address: the camera started, ``backend`` forced, --page-query's rest."""
+    query = dataclasses.replace(extra, autostart=True, backend=backend)
+    return page_client.page_url(base_url, query)
+
+
 def measure_site(
     args, playwright, browser_path: str, site: Path, footage: Path, yolo: bool = False
 ) -> list[Row]:
@@ -850,7 +852,7 @@ def measure_site(
         for backend in args.backends:
             log(f"page, {backend} ...")
             run = PageRun(
-                url=f"{base_url}?autostart=1&backend={backend}{args.page_query}",
+                url=page_url(base_url, args.page_query, backend),
                 base_url=base_url,
                 folder=site,
                 skip=args.skip,
@@ -871,7 +873,7 @@ def measure_site(
         if args.throttle and ran is not None:
             log(f"page, {ran.backend}, CPU throttled {args.throttle:g}x ...")
             run = PageRun(
-                url=f"{base_url}?autostart=1&backend={ran.backend}{args.page_query}",
+                url=page_url(base_url, args.page_query, ran.backend),
                 base_url=base_url,
                 folder=site,
                 skip=args.skip,
@@ -1017,7 +1019,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--page-query",
         default="",
-        type=lambda text: f"&{text.lstrip('&?')}" if text else "",
+        type=page_client.parse_query,
         help="more query parameters for the site page, e.g. worker=off",
     )
     parser.add_argument(
@@ -1053,8 +1055,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
-    from playwright.sync_api import sync_playwright
-
     from sitegen.site.browser import find_browser
 
     browser_path = args.browser or find_browser()
@@ -1133,8 +1133,8 @@ def main(argv: list[str] | None = None) -> None:
             log("converting the whole SavedModel for the baseline (tensorflowjs_converter) ...")
             baseline = make_baseline(saved_model, config.get("labels") or {}, workdir / "baseline")
 
-        with sync_playwright() as playwright:
-            probe = playwright.chromium.launch(executable_path=browser_path, args=CHROMIUM_ARGS)
+        with page_client.playwright_started() as playwright:
+            probe = page_client.launch(playwright, browser_path, camera=page_client.NO_CAMERA)
             browser_version = probe.version
             probe.close()
             rows += measure_site(args, playwright, browser_path, site, footage, feed is not None)
@@ -1180,7 +1180,7 @@ def main(argv: list[str] | None = None) -> None:
                 "probe_runs": args.probe_runs,
                 "profile_frames": args.profile_frames,
                 "engine_threads": args.engine_threads,
-                "page_query": args.page_query,
+                "page_query": args.page_query.encoded(),
             },
             "rows": [row.to_json() for row in rows],
             "ratios": result,

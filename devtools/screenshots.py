@@ -42,43 +42,30 @@ def build_site(out: Path) -> None:
 
 
 def shoot(site: Path, footage: Path, out: Path) -> list[Path]:
-    from playwright.sync_api import sync_playwright
+    from sitegen.site import page as page_client
+    from sitegen.site.browser import browser_path
 
-    from sitegen.site.browser import CHROMIUM_ARGS, browser_path
-    from sitegen.site.serve import serve_in_thread
-
-    server, url = serve_in_thread(site)
     written = []
-    try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(
-                executable_path=browser_path(playwright),
-                args=[
-                    *CHROMIUM_ARGS,
-                    "--use-fake-ui-for-media-stream",
-                    "--use-fake-device-for-media-stream",
-                    f"--use-file-for-fake-video-capture={footage}",
-                ],
+    with (
+        page_client.served(site) as url,
+        page_client.playwright_started() as playwright,
+        page_client.launched(playwright, browser_path(playwright), camera=footage) as browser,
+    ):
+        for name, (width, height) in LAYOUTS.items():
+            phone = name == "phone"
+            page, _ = page_client.open_page(
+                browser,
+                page_client.page_url(url, autostart=True),
+                viewport=(width, height),
+                device_scale_factor=2 if phone else 1,
+                is_mobile=phone,
+                has_touch=phone,
             )
-            for name, (width, height) in LAYOUTS.items():
-                context = browser.new_context(
-                    viewport={"width": width, "height": height},
-                    device_scale_factor=2 if name == "phone" else 1,
-                    is_mobile=name == "phone",
-                    has_touch=name == "phone",
-                )
-                context.grant_permissions(["camera"])
-                page = context.new_page()
-                page.goto(url + "?autostart=1")
-                wait_for_boxes(page)
-                path = out / f"{name}.png"
-                page.screenshot(path=str(path))
-                written.append(path)
-                context.close()
-            browser.close()
-    finally:
-        server.shutdown()
-        server.server_close()
+            wait_for_boxes(page)
+            path = out / f"{name}.png"
+            page.screenshot(path=str(path))
+            written.append(path)
+            page.context.close()
     return written
 
 

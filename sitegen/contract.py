@@ -92,10 +92,37 @@ def role_from_key(key: str) -> str:
     return "".join(f"_{c.lower()}" if c.isupper() else c for c in key)
 
 
+# ---- weights and tensor types --------------------------------------------------------------------
+
+# config.json's model.litert.quantization: how the .tflite stores its weights. The page compares
+# a full-integer one with the float backends more loosely (assets/js/tuning.js), as the build does.
+LitertQuantization = Literal["none", "float16", "int8"]
+LITERT_FLOAT32: LitertQuantization = "none"
+LITERT_FLOAT16: LitertQuantization = "float16"
+LITERT_FULL_INTEGER: LitertQuantization = "int8"
+# Tensor types by their TensorFlow, numpy and TF.js name. A model's image input is uint8 or
+# float32, and config.json's litert.input.dtype says which the .tflite takes (its model's own).
+UINT8 = "uint8"
+FLOAT16 = "float16"
+IMAGE_DTYPES = (UINT8, "float32")
+
 # ---- shared defaults -----------------------------------------------------------------------------
 
 DEFAULT_THRESHOLD = 0.5
 DEFAULT_MAX_DETECTIONS = 20
+
+# ---- the page's address --------------------------------------------------------------------------
+
+# The query parameters the page reads (assets/js/config.js readQuery), by what each one sets:
+# autostart=1, backend=NAME, threshold=0..1, max=1..1000, tune=auto|all|off, worker=off.
+QUERY = {
+    "autostart": "autostart",
+    "backend": "backend",
+    "threshold": "threshold",
+    "max_detections": "max",
+    "tune": "tune",
+    "worker": "worker",
+}
 
 # ---- config.json ---------------------------------------------------------------------------------
 
@@ -199,7 +226,7 @@ class LitertSpec:
     # "none" (float32), "float16" (float16-stored weights, float32 compute) or "int8" (full
     # integer: int8 weights and activations, float32 outputs; close to float TensorFlow, not
     # equal to it: docs/int8.md). The input and outputs' types are the same whichever it is.
-    quantization: str = "none"
+    quantization: LitertQuantization = LITERT_FLOAT32
     # YOLO: the .tflite's own box units when they differ from the TF.js model's (the user's
     # .tflite from Ultralytics' tflite export is normalised, its SavedModel may not be).
     box_units: str | None = None
@@ -228,7 +255,7 @@ class LitertSpec:
             input_dtype=str(data["input"]["dtype"]),
             input_size=size,
             outputs=_outputs_from_json(data["outputs"]),
-            quantization=str(data.get("quantization") or "none"),
+            quantization=str(data.get("quantization") or LITERT_FLOAT32),
             box_units=data.get("boxUnits") or None,
         )
 

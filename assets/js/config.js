@@ -2,7 +2,7 @@
 // and the page's query parameters. The page knows nothing about the model that is not in config.json.
 
 import {
-  ALL_BACKENDS, CONFIG_SCHEMA, LITERT_BACKENDS, NMS_KEYS, OUTPUTS_FOR, RAW_OUTPUTS,
+  ALL_BACKENDS, CONFIG_SCHEMA, LITERT_BACKENDS, NMS_KEYS, OUTPUTS_FOR, QUERY, RAW_OUTPUTS,
 } from './contract.js';
 import { PageError } from './errors.js';
 
@@ -103,41 +103,41 @@ export function automaticBackendOrder(config) {
 export function readQuery(search) {
   const params = new URLSearchParams(search);
   const problems = [];
-  const autostart = ['1', 'true', 'yes'].includes((params.get('autostart') ?? '').toLowerCase());
+  const autostart = ['1', 'true', 'yes'].includes((params.get(QUERY.autostart) ?? '').toLowerCase());
 
-  let backend = params.get('backend');
+  let backend = params.get(QUERY.backend);
   if (backend !== null) {
     backend = backend.toLowerCase();
     if (!ALL_BACKENDS.includes(backend)) {
-      problems.push(`Ignored backend=${params.get('backend')} in the address: use one of ${ALL_BACKENDS.join(', ')}.`);
+      problems.push(`Ignored ${QUERY.backend}=${params.get(QUERY.backend)} in the address: use one of ${ALL_BACKENDS.join(', ')}.`);
       backend = null;
     }
   }
 
   let threshold = null;
-  const rawThreshold = params.get('threshold');
+  const rawThreshold = params.get(QUERY.threshold);
   if (rawThreshold !== null) {
     const value = Number(rawThreshold);
     if (rawThreshold.trim() !== '' && Number.isFinite(value) && value >= 0 && value <= 1) {
       threshold = value;
     } else {
-      problems.push(`Ignored threshold=${rawThreshold} in the address: use a number from 0 to 1.`);
+      problems.push(`Ignored ${QUERY.threshold}=${rawThreshold} in the address: use a number from 0 to 1.`);
     }
   }
   // ?tune=off keeps the first backend; ?tune=all also times software GPU and CPU backends.
-  let tune = (params.get('tune') ?? 'auto').toLowerCase();
+  let tune = (params.get(QUERY.tune) ?? 'auto').toLowerCase();
   if (!['auto', 'all', 'off'].includes(tune)) {
-    problems.push(`Ignored tune=${params.get('tune')} in the address: use auto, all or off.`);
+    problems.push(`Ignored ${QUERY.tune}=${params.get(QUERY.tune)} in the address: use auto, all or off.`);
     tune = 'auto';
   }
   // ?max=100 shows up to 100 boxes (sitegen eval asks for as many as COCO's AR@100 counts).
   let maxDetections = null;
-  const rawMax = params.get('max');
+  const rawMax = params.get(QUERY.maxDetections);
   if (rawMax !== null) {
     const value = Number(rawMax);
     if (Number.isInteger(value) && value >= 1 && value <= 1000) maxDetections = value;
-    else problems.push(`Ignored max=${rawMax} in the address: use a whole number from 1 to 1000.`);
+    else problems.push(`Ignored ${QUERY.maxDetections}=${rawMax} in the address: use a whole number from 1 to 1000.`);
   }
-  const worker = (params.get('worker') ?? '').toLowerCase() !== 'off';
+  const worker = (params.get(QUERY.worker) ?? '').toLowerCase() !== 'off';
   return { autostart, backend, threshold, maxDetections, tune, worker, problems };
 }

@@ -18,3 +18,8 @@ export const YOLO_OUTPUTS = Object.freeze(['predictions']);
 export const OUTPUTS_FOR = Object.freeze({ graph: GRAPH_OUTPUTS, raw: RAW_OUTPUTS, yolo: YOLO_OUTPUTS });
 export const NMS_KEYS = Object.freeze(['scoreThreshold', 'iouThreshold', 'maxPerClass', 'maxTotal']);
 export const DEFAULTS = Object.freeze({ threshold: 0.5, maxDetections: 20 });
+// The page's query parameters by what each sets (sitegen/contract.py QUERY, keys camelCased).
+export const QUERY = Object.freeze({
+  autostart: 'autostart', backend: 'backend', threshold: 'threshold', maxDetections: 'max',
+  tune: 'tune', worker: 'worker',
+});

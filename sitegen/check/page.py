@@ -11,13 +11,13 @@ matches it to the footage). Python polls with ``page.evaluate``: Playwright's
 from __future__ import annotations
 
 import time
-import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
 
 from sitegen.check import CheckError, PageEvent
 from sitegen.check.frames import GRID_COLUMNS, GRID_ROWS
-from sitegen.site.browser import CHROMIUM_ARGS, FAKE_CAMERA_ARGS, own_thread
+from sitegen.site import page as page_client
+from sitegen.site.browser import own_thread
 
 POLL_SECONDS = 0.2
 
@@ -71,46 +71,34 @@ class PageRun:
     ready: dict  # the sitegen:ready detail: the backend and those that failed before it
 
 
-def page_query(backend: str | None, threshold: float | None) -> str:
-    query = {"autostart": "1"}
-    if backend:
-        query["backend"] = backend
-    if threshold is not None:
-        query["threshold"] = f"{threshold:g}"
-    return urllib.parse.urlencode(query)
+def page_query(backend: str | None, threshold: float | None) -> page_client.PageQuery:
+    return page_client.PageQuery(autostart=True, backend=backend, threshold=threshold)
 
 
 @own_thread
 def collect_events(
-    site: Path, footage: Path, browser_path: str, query: str, count: int, timeout_s: float
+    site: Path,
+    footage: Path,
+    browser_path: str,
+    query: page_client.PageQuery,
+    count: int,
+    timeout_s: float,
 ) -> PageRun:
     """The page's first ``count`` camera events, within ``timeout_s`` seconds."""
     from playwright.sync_api import Error as PlaywrightError
-    from playwright.sync_api import sync_playwright
 
-    from sitegen.site.serve import serve_in_thread
-
-    server, url = serve_in_thread(site)
-    args = [*CHROMIUM_ARGS, *FAKE_CAMERA_ARGS, f"--use-file-for-fake-video-capture={footage}"]
-    try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(
-                executable_path=browser_path, headless=True, args=args
+    with (
+        page_client.served(site) as url,
+        page_client.playwright_started() as playwright,
+        page_client.launched(playwright, browser_path, camera=footage) as browser,
+    ):
+        try:
+            page, _ = page_client.open_page(
+                browser, page_client.page_url(url, query), init_scripts=(_RECORDER_JS,)
             )
-            try:
-                context = browser.new_context()
-                context.grant_permissions(["camera"])
-                context.add_init_script(_RECORDER_JS)
-                page = context.new_page()
-                page.goto(f"{url}?{query}")
-                return _poll(page, count, timeout_s)
-            except PlaywrightError as exc:
-                raise CheckError(f"headless Chromium failed: {_first_line(exc)}") from None
-            finally:
-                browser.close()
-    finally:
-        server.shutdown()
-        server.server_close()
+            return _poll(page, count, timeout_s)
+        except PlaywrightError as exc:
+            raise CheckError(f"headless Chromium failed: {_first_line(exc)}") from None
 
 
 def _poll(page, count: int, timeout_s: float) -> PageRun:

@@ -3,7 +3,6 @@ TensorFlow on the exact pixels the page fed its model. Both give COCO results in
 
 from __future__ import annotations
 
-import base64
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -11,12 +10,11 @@ import numpy as np
 
 from sitegen.errors import EvalError
 from sitegen.eval.ground_truth import GroundTruth
+from sitegen.site import page as page_client
 from sitegen.site import verify
-from sitegen.site.browser import CHROMIUM_ARGS, own_thread
-from sitegen.site.serve import serve_in_thread
+from sitegen.site.browser import own_thread
 
 MAX_DETECTIONS = 100  # COCO's AR@100 counts up to 100 per image
-_READY_JS = "() => window.sitegen.ready.then(() => window.sitegen.backend, (e) => 'error: ' + e)"
 
 
 @dataclass
@@ -54,48 +52,30 @@ def prepared_images(truth: GroundTruth, folder: Path) -> dict[int, Path]:
 def run_page(
     site: Path, images: dict[int, Path], backend: str | None, browser_path: str, progress
 ) -> PageRun:
-    from playwright.sync_api import sync_playwright
-
-    server, url = serve_in_thread(site)
-    query = f"?threshold=0&max={MAX_DETECTIONS}&tune=off" + (
-        f"&backend={backend}" if backend else ""
+    query = page_client.PageQuery(
+        backend=backend, threshold=0, max_detections=MAX_DETECTIONS, tune="off"
     )
-    try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(
-                executable_path=browser_path, headless=True, args=CHROMIUM_ARGS
-            )
-            try:
-                page = browser.new_context().new_page()
-                page.goto(url + query)
-                state = page.evaluate(
-                    "() => window.sitegen.ready.then(() => window.sitegen.backend, (e) => 'error: ' + e)"
-                )
-                if state.startswith("error") or (backend and state != backend):
-                    raise EvalError(
-                        f"the page cannot run on {backend or 'any backend'} here ({state})"
-                    )
-                run = PageRun(state)
-                for image_id, path in images.items():
-                    _one_image(page, path, image_id, run)
-                    progress()
-            finally:
-                browser.close()
-    finally:
-        server.shutdown()
-        server.server_close()
+    with (
+        page_client.served(site) as url,
+        page_client.playwright_started() as playwright,
+        page_client.launched(playwright, browser_path) as browser,
+    ):
+        page, _ = page_client.open_page(browser, page_client.page_url(url, query), permissions=())
+        state = page_client.wait_ready(page)
+        if state.startswith("error") or (backend and state != backend):
+            raise EvalError(f"the page cannot run on {backend or 'any backend'} here ({state})")
+        run = PageRun(state)
+        for image_id, path in images.items():
+            _one_image(page, path, image_id, run)
+            progress()
     return run
 
 
 def _one_image(page, path: Path, image_id: int, run: PageRun) -> None:
-    page.evaluate(f"() => {{ window.__sitegenEval = ({verify.FIRST_IMAGE_EVENT_JS})(); }}")
-    page.set_input_files("input[type=file]", str(path))
-    event = page.evaluate("window.__sitegenEval")
-    detail = event["detail"]
-    pixels = np.frombuffer(base64.b64decode(event["rgb"]), np.uint8)
-    run.pixels[image_id] = pixels.reshape(event["height"], event["width"], 3)
-    run.sizes[image_id] = (detail["width"], detail["height"])
-    run.detections[image_id] = detail["detections"]
+    event = page_client.detect_image(page, path)
+    run.pixels[image_id] = event.pixels
+    run.sizes[image_id] = event.frame_size
+    run.detections[image_id] = event.detections
 
 
 def tensorflow_detections(saved_model: Path, run: PageRun, spec) -> dict[int, list[dict]]:

@@ -1,5 +1,5 @@
-"""Headless Chromium for checking and measuring built sites: where to find one, and how to start
-it. The build's verification, the browser tests and the benchmark all use these.
+"""Headless Chromium for checking and measuring built sites: where to find one, its arguments,
+and Playwright started. The page client (``sitegen.site.page``) launches it and drives the page.
 
 Playwright's own Chromium is used when installed; otherwise a system Chromium (Debian's
 /usr/bin/chromium in CI; Playwright cannot download its own everywhere).
@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import concurrent.futures
 import functools
+import importlib.util
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 SYSTEM_BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
@@ -47,12 +50,20 @@ def browser_path(playwright) -> str | None:
     return next((found for name in SYSTEM_BROWSERS if (found := shutil.which(name))), None)
 
 
+@contextmanager
+def playwright_started() -> Iterator:
+    """Playwright's sync API, started in the calling thread (see ``own_thread``). The browser
+    itself is launched by the page client, ``sitegen.site.page``."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        yield playwright
+
+
 @own_thread
 def find_browser() -> str | None:
     """A Chromium to drive, or None when there is none (or Playwright is not installed)."""
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
+    if importlib.util.find_spec("playwright") is None:
         return None
-    with sync_playwright() as playwright:
+    with playwright_started() as playwright:
         return browser_path(playwright)

@@ -12,7 +12,6 @@ the same confident detections, by class and IoU, with scores close. docs/int8.md
 
 from __future__ import annotations
 
-import base64
 import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +21,8 @@ from PIL import Image
 
 from sitegen.contract import DEFAULT_THRESHOLD, TIMED_BACKENDS, VERIFIED_BACKENDS, SiteConfig
 from sitegen.resources import verify_image
-from sitegen.site.browser import CHROMIUM_ARGS, own_thread
+from sitegen.site import page as page_client
+from sitegen.site.browser import own_thread
 
 TIMING_RUNS = 5
 BOX_TOLERANCE = 1e-3
@@ -34,22 +34,6 @@ TIE = 1e-6  # scores closer than float32 noise may trade places between implemen
 # scores by 0.016 at most and kept IoU >= 0.87 (docs/int8.md).
 INT8_MIN_IOU = 0.5
 INT8_SCORE_TOLERANCE = 0.1
-
-# Resolves with the first image event and the exact pixels the model saw (the page's input canvas
-# is untouched until the event has been dispatched).
-FIRST_IMAGE_EVENT_JS = """
-() => new Promise((resolve) => {
-  addEventListener('sitegen:detections', (event) => {
-    const canvas = window.sitegen.inputCanvas;
-    const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
-    let rgb = '';
-    for (let i = 0; i < data.length; i += 4) {
-      rgb += String.fromCharCode(data[i], data[i + 1], data[i + 2]);
-    }
-    resolve({detail: event.detail, width: canvas.width, height: canvas.height, rgb: btoa(rgb)});
-  }, {once: true});
-})
-"""
 
 
 @dataclass(frozen=True)
@@ -134,26 +118,15 @@ def _run_pages(
     int8: tuple[str, ...] = (),
     threshold: float = DEFAULT_THRESHOLD,
 ) -> list[BackendResult]:
-    from playwright.sync_api import sync_playwright
-
-    from sitegen.site.serve import serve_in_thread
-
-    server, url = serve_in_thread(site)
     results = []
-    try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(
-                executable_path=browser_path, headless=True, args=CHROMIUM_ARGS
-            )
-            try:
-                for backend in backends:
-                    floor = threshold if backend in int8 else None
-                    results.append(_check_backend(browser, url, backend, image, function, floor))
-            finally:
-                browser.close()
-    finally:
-        server.shutdown()
-        server.server_close()
+    with (
+        page_client.served(site) as url,
+        page_client.playwright_started() as playwright,
+        page_client.launched(playwright, browser_path) as browser,
+    ):
+        for backend in backends:
+            floor = threshold if backend in int8 else None
+            results.append(_check_backend(browser, url, backend, image, function, floor))
     return results
 
 
@@ -162,33 +135,25 @@ def _check_backend(
 ) -> BackendResult:
     """One backend's verdict: TensorFlow's detections to 1e-3, or with ``int8_threshold`` (an
     int8 .tflite) ``compare_int8``'s criterion at that threshold."""
-    context = browser.new_context()
+    address = page_client.page_url(url, backend=backend, threshold=0)
+    page, _ = page_client.open_page(browser, address, permissions=())
     try:
-        page = context.new_page()
-        page.goto(f"{url}?backend={backend}&threshold=0")
-        state = page.evaluate(
-            "() => window.sitegen.ready.then(() => window.sitegen.backend, (e) => 'error: ' + e)"
-        )
+        state = page_client.wait_ready(page)
         if state != backend:
             return BackendResult(backend, None, f"not available here ({state})")
-        # Arm the listener without awaiting it (evaluate would wait for the promise).
-        page.evaluate(f"() => {{ window.__sitegenVerify = ({FIRST_IMAGE_EVENT_JS})(); }}")
-        page.set_input_files("input[type=file]", str(image))
-        event = page.evaluate("window.__sitegenVerify")
+        event = page_client.detect_image(page, image)
         timings = []
         if backend in TIMED_BACKENDS:
-            timings = page.evaluate(f"() => window.sitegen.timeDetector({TIMING_RUNS})")
+            timings = page_client.time_detector(page, TIMING_RUNS)
     finally:
-        context.close()
-    pixels = np.frombuffer(base64.b64decode(event["rgb"]), np.uint8)
-    pixels = pixels.reshape(event["height"], event["width"], 3)
-    limit = len(event["detail"]["detections"]) or 1
+        page.context.close()
+    limit = len(event.detections) or 1
     with Image.open(image) as frame:
         frame_size = (frame.height, frame.width)
     expected = reference_detections(
-        function, pixels, threshold=0.0, limit=limit, frame_size=frame_size
+        function, event.pixels, threshold=0.0, limit=limit, frame_size=frame_size
     )
-    actual = event["detail"]["detections"]
+    actual = event.detections
     if int8_threshold is None:
         problem = compare(actual, expected)
         agreed = f"{len(expected)} detections agree"

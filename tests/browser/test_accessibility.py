@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from sitegen.site.page import page_url
 from tests.helpers.browser import RECORD_EVENTS_JS, PageWatcher, open_page, served
 
 pytestmark = pytest.mark.tensorflow
@@ -60,7 +61,7 @@ def test_no_serious_violations_in_any_state(browser, default_site, axe_available
         page.route(
             "**/model/**", lambda route: held.append(route) if holding[0] else route.continue_()
         )
-        page.goto(url + "?autostart=1")
+        page.goto(page_url(url, autostart=True))
         page.wait_for_function("() => window.sitegen !== undefined")
         found["loading"] = _serious_violations(page)
         assert page.evaluate("window.sitegen.state") == "loading"

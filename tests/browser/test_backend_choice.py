@@ -12,6 +12,7 @@ import statistics
 
 import pytest
 
+from sitegen.site.page import page_url
 from tests.helpers.browser import open_page, served
 
 pytestmark = pytest.mark.tensorflow
@@ -45,13 +46,13 @@ WATCH_JS = """
 def _open(context, url):
     page = context.new_page()
     page.add_init_script(script=f"({WATCH_JS})()")
-    page.goto(url + "?autostart=1")
+    page.goto(page_url(url, autostart=True))
     return page
 
 
 def _own_median(browser, url, backend, runs=9):
     """The backend alone (?backend=, no tuning): the median of the page's detector runs."""
-    page, watcher = open_page(browser, f"{url}?autostart=1&backend={backend}&tune=off")
+    page, watcher = open_page(browser, page_url(url, autostart=True, backend=backend, tune="off"))
     page.wait_for_function("window.sitegen && window.sitegen.state === 'running'", timeout=60_000)
     page.wait_for_function("document.getElementById('fps').textContent !== '–'", timeout=60_000)
     page.evaluate("window.sitegen.timeDetector(2)")  # warm
@@ -104,7 +105,7 @@ def test_page_picks_the_fastest_backend_here_and_remembers_it(browser, slow_firs
             ),
         )
         page.add_init_script(script=f"({WATCH_JS})()")
-        page.goto(url + "?autostart=1")
+        page.goto(page_url(url, autostart=True))
         assert page.evaluate("window.__ready")["backend"] == "cpu"
         page.wait_for_function("window.__tuned !== null", timeout=120_000)
         context.close()

@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 from devtools.default_model import scenes
+from sitegen.site.page import PageQuery, page_url
 from tests.helpers.browser import open_page, served
 
 pytestmark = pytest.mark.tensorflow
@@ -58,9 +59,11 @@ def empty_footage(tmp_path_factory):
     return folder / "empty.y4m", json.loads(truth.read_text())
 
 
-def camera_events(launch, site, footage, *, query="autostart=1", count=SAMPLED_EVENTS, prefix="/"):
+def camera_events(
+    launch, site, footage, *, query=PageQuery(autostart=True), count=SAMPLED_EVENTS, prefix="/"
+):
     with launch(camera=footage) as browser, served(site, prefix=prefix) as url:
-        page, watcher = open_page(browser, url + "?" + query)
+        page, watcher = open_page(browser, page_url(url, query))
         page.evaluate(RECORD_CODES_JS)
         page.wait_for_function(f"window.__events.length >= {count}", timeout=120_000)
         events = page.evaluate("window.__events")
@@ -137,7 +140,9 @@ def frame_result(event: dict, truth: dict) -> tuple[bool, str]:
 
 def test_moving_signs_are_found_where_the_ground_truth_says(launch, default_site, moving_footage):
     footage, truth = moving_footage
-    events, listed = camera_events(launch, default_site, footage, query="autostart=1&backend=wasm")
+    events, listed = camera_events(
+        launch, default_site, footage, query=PageQuery(autostart=True, backend="wasm")
+    )
     assert all(e["detail"]["source"] == "camera" for e in events)
     assert all((e["detail"]["width"], e["detail"]["height"]) == (640, 480) for e in events)
     results = [frame_result(e, truth) for e in events]
@@ -161,6 +166,6 @@ def test_empty_footage_finds_nothing(launch, default_site, empty_footage):
 def test_works_under_a_github_pages_sub_path(launch, default_site, moving_footage):
     footage, truth = moving_footage
     events, _ = camera_events(
-        launch, default_site, footage, count=10, prefix="/repo/", query="autostart=1"
+        launch, default_site, footage, count=10, prefix="/repo/", query=PageQuery(autostart=True)
     )
     assert sum(frame_result(e, truth)[0] for e in events) >= 8

@@ -11,6 +11,7 @@ from PIL import Image
 
 from devtools.default_model import scenes
 from devtools.default_model.evaluate import coco_metrics
+from sitegen.site.page import page_url
 from tests.helpers.browser import open_page, reference_outputs, served
 
 pytestmark = pytest.mark.tensorflow
@@ -45,7 +46,7 @@ def test_browser_ap_matches_saved_model(browser, tmp_path):
 
     native, page_results = [], []
     with served(site) as url:
-        page, watcher = open_page(browser, url + f"?backend=wasm&threshold={SCORE_FLOOR}")
+        page, watcher = open_page(browser, page_url(url, backend="wasm", threshold=SCORE_FLOOR))
         page.wait_for_function("window.sitegen && window.sitegen.state !== 'loading'")
         page.evaluate(
             "() => { window.__last = null; addEventListener('sitegen:detections', "

@@ -12,6 +12,7 @@ import pytest
 
 from devtools.default_model import scenes
 from sitegen.resources import default_model_dir
+from sitegen.site.page import PageQuery
 from sitegen.site.verify import box_iou, compare_int8
 from tests.helpers.browser import detections_in_page, expected_from_tensorflow, two_sign_scene
 
@@ -75,7 +76,9 @@ def test_int8_site_is_verified_timed_and_measured_next_to_float(int8_site):
 def test_int8_site_finds_the_signs_on_litert_wasm(browser, int8_site, scene):
     site, _ = int8_site
     path, truth = scene
-    event = detections_in_page(browser, site, path, "backend=litert-wasm&threshold=0&max=100")[-1]
+    event = detections_in_page(
+        browser, site, path, PageQuery(backend="litert-wasm", threshold=0, max_detections=100)
+    )[-1]
     assert event["detail"]["backend"] == "litert-wasm"
     found = event["detail"]["detections"]
     expected = expected_from_tensorflow(default_model_dir() / "saved_model", event, 0.0, len(found))

@@ -12,6 +12,7 @@ import pytest
 
 from devtools.default_model import scenes
 from sitegen.resources import default_model_dir
+from sitegen.site.page import PageQuery, page_url
 from tests.helpers.browser import (
     assert_same_detections,
     detections_in_page,
@@ -55,7 +56,7 @@ def test_default_site_carries_a_tflite_in_parts(default_site):
 @pytest.mark.parametrize("backend", ["litert-wasm", "wasm"])
 def test_default_model_matches_tensorflow(browser, default_site, busy_scene, backend):
     events = detections_in_page(
-        browser, default_site, busy_scene, f"backend={backend}&threshold={THRESHOLD}"
+        browser, default_site, busy_scene, PageQuery(backend=backend, threshold=THRESHOLD)
     )
     event = events[-1]
     assert event["detail"]["backend"] == backend
@@ -68,7 +69,7 @@ def test_without_isolation_litert_runs_single_threaded_and_says_so(
     browser, default_site, busy_scene
 ):
     with served(default_site, isolate=False) as url:
-        page, watcher = open_page(browser, url + "?backend=litert-wasm")
+        page, watcher = open_page(browser, page_url(url, backend="litert-wasm"))
         page.wait_for_function("window.sitegen && window.sitegen.state !== 'loading'")
         assert page.evaluate("window.crossOriginIsolated") is False
         assert page.evaluate("window.sitegen.backend") == "litert-wasm"
@@ -82,7 +83,7 @@ def test_without_isolation_litert_runs_single_threaded_and_says_so(
         assert page.evaluate("window.__first")["detections"]
         watcher.assert_clean()
     with served(default_site) as url:
-        page, _ = open_page(browser, url + "?backend=litert-wasm")
+        page, _ = open_page(browser, page_url(url, backend="litert-wasm"))
         page.wait_for_function("window.sitegen && window.sitegen.state !== 'loading'")
         assert page.inner_text("#backend").startswith("LiteRT.js WASM, 2 threads")
 
@@ -110,7 +111,7 @@ def test_tuning_times_every_backend_on_the_first_frame_and_keeps_the_fastest_agr
     """?tune=all makes the page time every other backend (software GPU ones included) on the
     first frame, as it does GPU backends on real graphics hardware."""
     with served(default_site) as url:
-        page, watcher = open_page(browser, url + "?tune=all")
+        page, watcher = open_page(browser, page_url(url, tune="all"))
         page.evaluate(
             "() => { window.__tuned = new Promise((resolve) => addEventListener("
             "'sitegen:tuned', (e) => resolve(e.detail), {once: true})); }"

@@ -13,6 +13,7 @@ import json
 import numpy as np
 import pytest
 
+from sitegen.site.page import PageQuery
 from tests.helpers.browser import (
     assert_same_detections,
     detections_in_page,
@@ -60,7 +61,7 @@ def test_site_uses_raw_outputs(odapi_site):
 @pytest.mark.parametrize("backend", ["litert-wasm", "wasm", "cpu", "webgl"])
 def test_matches_tensorflow(browser, odapi_site, odapi_fixture, scene, backend):
     events = detections_in_page(
-        browser, odapi_site, scene, f"backend={backend}&threshold={THRESHOLD}"
+        browser, odapi_site, scene, PageQuery(backend=backend, threshold=THRESHOLD)
     )
     event = events[-1]
     assert event["detail"]["backend"] == backend

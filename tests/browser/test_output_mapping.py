@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from sitegen.site.page import PageQuery
 from tests.helpers.browser import (
     assert_same_detections,
     detections_in_page,
@@ -50,7 +51,7 @@ def _check(
         browser,
         site,
         image or _scene(tmp_path / "scene.png"),
-        f"backend={backend}&threshold={threshold}",
+        PageQuery(backend=backend, threshold=threshold),
     )
     event = events[-1]
     assert event["detail"]["backend"] == backend

@@ -8,6 +8,7 @@ import shutil
 import pytest
 
 from devtools.default_model import scenes
+from sitegen.site.page import page_url
 from sitegen.site.verify import box_iou
 from tests.helpers.browser import RECORD_EVENTS_JS, open_page, served, two_sign_scene
 
@@ -120,7 +121,7 @@ def test_backends_agree(browser, default_site, scene, backend, isolate):
     for name, iso in (("reference", True), (backend, isolate)):
         forced = "cpu" if name == "reference" else backend
         with served(default_site, isolate=iso) as url:
-            page, watcher = open_page(browser, url + f"?backend={forced}")
+            page, watcher = open_page(browser, page_url(url, backend=forced))
             detail = _upload(page, path)
             assert detail["backend"] == forced
             results[name] = detail["detections"]
@@ -139,7 +140,7 @@ def test_no_tensor_leak(launch, default_site, tmp_path, backend):
     footage = tmp_path / "leak.y4m"
     scenes.write_footage(footage, seed=3, frames=30)
     with launch(camera=footage) as browser, served(default_site) as url:
-        page, watcher = open_page(browser, url + f"?autostart=1&backend={backend}")
+        page, watcher = open_page(browser, page_url(url, autostart=True, backend=backend))
         page.evaluate(
             "() => { window.__counts = {}; addEventListener('sitegen:detections', (e) => {"
             " if (e.detail.frame === 50 || e.detail.frame === 300)"
@@ -226,7 +227,7 @@ def test_backend_that_failed_verification_is_never_auto_selected(browser, defaul
         page.wait_for_function("window.sitegen && window.sitegen.state !== 'loading'")
         assert page.evaluate("window.sitegen.backend") not in ("litert-wasm", "wasm")
         page.context.close()
-        forced, _ = open_page(browser, url + "?backend=wasm")
+        forced, _ = open_page(browser, page_url(url, backend="wasm"))
         forced.wait_for_function("window.sitegen && window.sitegen.state !== 'loading'")
         assert forced.evaluate("window.sitegen.backend") == "wasm"
         assert "wasm" in forced.inner_text("body").lower()

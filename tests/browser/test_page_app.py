@@ -16,6 +16,7 @@ import pytest
 from PIL import Image
 
 from devtools.default_model import scenes
+from sitegen.site.page import page_url
 from sitegen.site.verify import box_iou
 from tests.helpers.browser import RECORD_EVENTS_JS, open_page, served, two_sign_scene
 
@@ -165,7 +166,7 @@ def test_dropped_or_pasted_image_is_detected(browser, default_site, scene, how):
 
 def test_threshold_and_max_change_the_detections(browser, default_site, scene):
     with served(default_site) as url:
-        page, watcher = open_page(browser, url + "?threshold=0.05")
+        page, watcher = open_page(browser, page_url(url, threshold=0.05))
         _ready(page)
         page.set_input_files("#file", str(scene["path"]))
         (low,) = _wait_events(page, "image")
@@ -237,7 +238,7 @@ def test_front_camera_is_mirrored_with_its_boxes(launch, default_site, sign_foot
         context.grant_permissions(["camera"])
         context.add_init_script(script=f"({FRONT_CAMERA_JS})()")
         page = context.new_page()
-        page.goto(url + "?autostart=1")
+        page.goto(page_url(url, autostart=True))
         page.evaluate(
             """() => {
               window.__drawn = [];
@@ -280,7 +281,7 @@ SET_VISIBILITY_JS = """
 
 def test_hidden_tab_releases_the_camera_and_resumes(browser, default_site):
     with served(default_site) as url:
-        page, watcher = open_page(browser, url + "?autostart=1")
+        page, watcher = open_page(browser, page_url(url, autostart=True))
         _ready_or_running = "window.sitegen && window.sitegen.state === 'running'"
         page.evaluate(RECORD_EVENTS_JS)
         page.wait_for_function(_ready_or_running, timeout=30_000)
@@ -317,7 +318,7 @@ def test_settings_survive_a_reload_and_the_address_wins(browser, default_site):
         assert page.inner_text("#threshold-value") == "0.80"
         assert page.input_value("#max-detections") == "3"
         assert not page.get_by_label("Show labels on boxes").is_checked()
-        page.goto(url + "?threshold=0.3&max=7")
+        page.goto(page_url(url, threshold=0.3, max_detections=7))
         _ready(page)
         assert page.input_value("#threshold") == "0.3"
         assert page.input_value("#max-detections") == "7"

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from sitegen.site.page import PageQuery
 from tests.helpers.browser import (
     assert_same_detections,
     detections_in_page,
@@ -56,7 +57,7 @@ def test_tf1_ssd_page_matches_the_full_tensorflow_graph(
         browser,
         ssd_site,
         _scene(tmp_path / "scene.png"),
-        f"backend={backend}&threshold={THRESHOLD}",
+        PageQuery(backend=backend, threshold=THRESHOLD),
     )
     event = events[-1]
     assert event["detail"]["backend"] == backend

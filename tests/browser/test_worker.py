@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from sitegen.site.page import page_url
 from tests.helpers.browser import RECORD_EVENTS_JS, open_page, served
 
 pytestmark = pytest.mark.tensorflow
@@ -35,14 +36,14 @@ def scene_path(tmp_path_factory):
 
 def test_litert_runs_in_the_worker_with_the_same_detections(browser, default_site, scene_path):
     with served(default_site) as url:
-        page, watcher = open_page(browser, url + "?backend=litert-wasm")
+        page, watcher = open_page(browser, page_url(url, backend="litert-wasm"))
         in_worker = _detect_scene(page, scene_path)
         readout = page.inner_text("#backend")
         memory = page.evaluate("window.sitegen.memory()")
         watcher.assert_clean()
         page.context.close()
 
-        page, watcher = open_page(browser, url + "?backend=litert-wasm&worker=off")
+        page, watcher = open_page(browser, page_url(url, backend="litert-wasm", worker=False))
         on_page = _detect_scene(page, scene_path)
         main_readout = page.inner_text("#backend")
         watcher.assert_clean()
@@ -87,7 +88,7 @@ def test_without_the_worker_the_page_runs_on_its_main_thread(
         errors = []
         page.on("console", lambda m: m.type == "error" and errors.append(m.text))
         page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto(url + "?backend=litert-wasm")
+        page.goto(page_url(url, backend="litert-wasm"))
         event = _detect_scene(page, scene_path)
         warning = page.inner_text("#warning")
         readout = page.inner_text("#backend")

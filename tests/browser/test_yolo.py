@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pytest
 
+from sitegen.site.page import page_url
 from sitegen.site.verify import compare
 from tests.helpers.browser import RECORD_EVENTS_JS, open_page, served
 
@@ -103,7 +104,9 @@ def yolo_sites(yolo_exports, tmp_path_factory) -> dict[tuple[str, str], tuple[Pa
 def page_detections(browser, site: Path, backend: str, images: list[Path]) -> list[list[dict]]:
     """The page's detections on each image in turn, on ``backend``, at predict's conf."""
     with served(site) as url:
-        page, watcher = open_page(browser, f"{url}?backend={backend}&threshold=0.25&max=300")
+        page, watcher = open_page(
+            browser, page_url(url, backend=backend, threshold=0.25, max_detections=300)
+        )
         page.evaluate(RECORD_EVENTS_JS)
         page.wait_for_function("window.sitegen && window.sitegen.state !== 'loading'")
         assert page.evaluate("window.sitegen.backend") == backend, page.inner_text("#status")

@@ -1,55 +1,32 @@
-"""Helpers for browser tests: serve a site, open a page that records its events and errors."""
+"""Helpers for browser tests on top of the page client (``sitegen.site.page``): open a page that
+records its events and errors, compare its detections with TensorFlow's."""
 
 from __future__ import annotations
 
 import base64
 import functools
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 
+from sitegen.site import page as page_client
 from sitegen.site import verify
-from sitegen.site.serve import serve_in_thread
+from sitegen.site.page import PageQuery, PageWatcher, page_url, served  # noqa: F401 (the tests' API)
+
+# The contexts the running test opened, and whether to trace them: tests/browser/conftest.py's
+# failure_artifacts keeps a trace and a screenshot of each when the test fails.
+OPENED: list = []
+TRACING = False
 
 
-@contextmanager
-def served(site: Path, *, prefix: str = "/", isolate: bool = True, as_host: str = "local"):
-    server, url = serve_in_thread(site, prefix=prefix, isolate=isolate, as_host=as_host)
-    try:
-        yield url
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
-class PageWatcher:
-    """Collects console errors, page errors and every request URL of a page."""
-
-    def __init__(self, page):
-        self.page = page
-        self.errors: list[str] = []
-        self.requests: list[str] = []
-        page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
-        page.on("pageerror", lambda e: self.errors.append(f"uncaught: {e}"))
-        page.on("request", lambda r: self.requests.append(r.url))
-
-    def assert_clean(self, expected: tuple[str, ...] = ()) -> None:
-        unexpected = [e for e in self.errors if not any(x in e for x in expected)]
-        assert not unexpected, unexpected
-
-
-def open_page(browser, url: str, *, viewport=(1280, 800), permissions=("camera",), bypass_csp=True):
-    # Playwright's wait_for_function evaluates strings, which the page's CSP forbids (as it should);
-    # test_page_contract checks the page under its real CSP.
-    context = browser.new_context(
-        viewport={"width": viewport[0], "height": viewport[1]}, bypass_csp=bypass_csp
-    )
-    if permissions:
-        context.grant_permissions(list(permissions))
-    page = context.new_page()
-    watcher = PageWatcher(page)
-    page.goto(url)
+def open_page(browser, url: str, **options):
+    """The page client's ``open_page`` with the page's CSP bypassed: these tests wait with
+    Playwright's ``wait_for_function``, which compiles a string in the page (the CSP forbids
+    it, as it should); test_page_contract checks the page under its real CSP."""
+    page, watcher = page_client.open_page(browser, url, bypass_csp=True, **options)
+    OPENED.append(page.context)
+    if TRACING:
+        page.context.tracing.start(screenshots=True, snapshots=True)
     return page, watcher
 
 
@@ -87,9 +64,9 @@ def reference_outputs(saved_model: Path, image: np.ndarray) -> dict[str, np.ndar
     return {k.split(":")[0]: v.numpy() for k, v in outputs.items()}
 
 
-def detections_in_page(browser, site: Path, image: Path, query: str) -> list[dict]:
+def detections_in_page(browser, site: Path, image: Path, query: PageQuery) -> list[dict]:
     with served(site) as url:
-        page, watcher = open_page(browser, url + "?" + query)
+        page, watcher = open_page(browser, page_url(url, query))
         page.evaluate(RECORD_EVENTS_JS)
         page.wait_for_function("window.sitegen && window.sitegen.state !== 'loading'")
         assert page.evaluate("window.sitegen.state") != "error", page.inner_text("#error")

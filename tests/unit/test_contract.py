@@ -61,6 +61,11 @@ def test_page_defaults_match_python(js_contract):
     }
 
 
+def test_page_query_parameters_match_python(js_contract):
+    camel = {contract.role_key(key): name for key, name in contract.QUERY.items()}
+    assert js_contract["QUERY"] == camel
+
+
 def test_python_subsets_are_consistent():
     assert set(contract.CPU_BACKENDS) <= set(contract.ALL_BACKENDS)
     assert set(contract.VERIFIED_BACKENDS) <= set(contract.ALL_BACKENDS)
