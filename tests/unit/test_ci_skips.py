@@ -22,6 +22,13 @@ def test_fine():
 """
 
 
+@pytest.fixture(autouse=True)
+def _no_installed_plugins(monkeypatch):
+    # The inner session runs in this process: an installed plugin with global state
+    # (pytest-playwright's soft assertions) must not be loaded into it a second time.
+    monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
+
+
 def _run(pytester, monkeypatch, ci: str | None):
     if ci is None:
         monkeypatch.delenv("CI", raising=False)
