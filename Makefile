@@ -4,9 +4,17 @@ VENV := .venv
 BIN := $(VENV)/bin
 SITE_MODEL ?= models/default
 
-.PHONY: setup site test lint js-check unit browser serve clean
+.PHONY: setup deps chromium site test lint js-check unit browser serve clean
 
-setup: $(VENV)/.installed assets/vendor/tfjs/runtime.json assets/vendor/litert/runtime.json
+setup: deps chromium
+
+# Everything but a browser: the venv and the npm-built runtimes.
+deps: $(VENV)/.installed assets/vendor/tfjs/runtime.json assets/vendor/litert/runtime.json
+
+# The build verifies its backends in Chromium and the browser tests drive it: find one, else
+# install one, else say in one line what to run (and fail). SITEGEN_NO_BROWSER_INSTALL=1: look only.
+chromium: $(VENV)/.installed
+	@VENV=$(VENV) tools/ensure_chromium.sh
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -44,7 +52,7 @@ js-check: setup
 	for f in assets/js/*.js tools/*.mjs; do node --check $$f || exit 1; done
 	node --test tests/js/
 
-test: lint js-check $(VENV)/.yolo-installed
+test: setup lint js-check $(VENV)/.yolo-installed
 	$(BIN)/python -m pytest
 
 clean:
