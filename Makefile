@@ -1,10 +1,15 @@
 # Two entry points: `make site` and `make test`. Both set up what they need first.
+# While editing: `make check` (ruff, JS checks, the tests that need no browser and no TensorFlow).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 SITE_MODEL ?= models/default
+# What `make check` leaves to `make test`: the browser tests and the ones converting models.
+# tests/browser is not even collected: test_yolo.py skips at import without the yolo-test extra,
+# and with CI=true that skip would fail the run.
+FAST_TESTS := --ignore=tests/browser -m "not browser and not tensorflow"
 
-.PHONY: setup deps chromium site test lint js-check unit browser serve clean
+.PHONY: setup deps chromium site test check lint js-check unit browser serve clean
 
 setup: deps chromium
 
@@ -44,14 +49,27 @@ site: setup
 serve: site
 	$(BIN)/sitegen serve dist
 
-lint: setup
+lint: deps
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-js-check: setup
+js-check: deps
 	for f in assets/js/*.js tools/*.mjs; do node --check $$f || exit 1; done
 	node --test tests/js/
 
+# The fast loop while editing: no browser, no model conversion.
+check: lint js-check
+	$(BIN)/python -m pytest $(FAST_TESTS)
+
+# Every test that needs no browser (TensorFlow conversion included).
+unit: deps
+	$(BIN)/python -m pytest -m "not browser"
+
+# The headless Chromium tests (the YOLO ones need the yolo-test extra).
+browser: setup $(VENV)/.yolo-installed
+	$(BIN)/python -m pytest -m browser
+
+# The full suite, what CI runs (.ci/run).
 test: setup lint js-check $(VENV)/.yolo-installed
 	$(BIN)/python -m pytest
 
