@@ -63,7 +63,7 @@ check: lint js-check
 
 # Every test that needs no browser (TensorFlow conversion included).
 unit: deps
-	$(BIN)/python -m pytest -m "not browser"
+	$(BIN)/python -m pytest --ignore=tests/browser -m "not browser"
 
 # The headless Chromium tests (the YOLO ones need the yolo-test extra).
 browser: setup $(VENV)/.yolo-installed
