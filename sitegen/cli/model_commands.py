@@ -10,7 +10,7 @@ import typer
 
 from sitegen.cli.app import app
 from sitegen.contract import DEFAULT_MAX_DETECTIONS, DEFAULT_THRESHOLD
-from sitegen.model import PostprocessChoice, Quantize
+from sitegen.options import QUANTIZE_HELP, PostprocessChoice, Quantize
 
 ModelArg = Annotated[
     Path,
@@ -75,10 +75,7 @@ def build(
     ] = DEFAULT_MAX_DETECTIONS,
     quantize: Annotated[
         Quantize,
-        typer.Option(
-            help="float16/uint8: TF.js weights (the .tflite: float16-stored / float32); "
-            "int8: a full-integer .tflite (faster in LiteRT.js WASM), TF.js stays float32"
-        ),
+        typer.Option(help=QUANTIZE_HELP),
     ] = Quantize.none,
     calibration_images: Annotated[
         Path | None,

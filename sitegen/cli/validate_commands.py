@@ -10,7 +10,7 @@ import typer
 
 from sitegen.cli.app import app
 from sitegen.contract import ALL_BACKENDS
-from sitegen.model import Quantize
+from sitegen.options import Quantize
 
 
 def _test_fraction(value: float) -> float:
@@ -69,6 +69,18 @@ def _list(text: str | None) -> tuple[str, ...]:
     return tuple(part.strip() for part in (text or "").split(",") if part.strip())
 
 
+def _quantize_variants(text: str | None) -> tuple[Quantize, ...]:
+    """--quantize none,int8: the variants to build, each a Quantize."""
+    variants = _list(text)
+    unknown = [q for q in variants if q not in {q.value for q in Quantize}]
+    if unknown:
+        raise typer.BadParameter(
+            f"{', '.join(unknown)}; choose from {', '.join(q.value for q in Quantize)}",
+            param_hint="--quantize",
+        )
+    return tuple(Quantize(q) for q in variants)
+
+
 @app.command(name="eval")
 def eval_command(
     target: Annotated[
@@ -112,13 +124,7 @@ def eval_command(
     on the same pixels."""
     from sitegen.commands.eval import EvalOptions, evaluate, summary_table
 
-    variants = _list(quantize)
-    unknown = [q for q in variants if q not in {q.value for q in Quantize}]
-    if unknown:
-        raise typer.BadParameter(
-            f"{', '.join(unknown)}; choose from {', '.join(q.value for q in Quantize)}",
-            param_hint="--quantize",
-        )
+    variants = _quantize_variants(quantize)
     wrong = [b for b in backend or () if b not in ALL_BACKENDS]
     if wrong:
         raise typer.BadParameter(

@@ -6,13 +6,11 @@ import tempfile
 from pathlib import Path
 
 from sitegen.contract import GRAPH_ROLES, RAW_ROLES, roles_for
-from sitegen.model import Quantize
 from sitegen.model import labels as label_files
 from sitegen.model.pipeline_config import read_pipeline_config
 from sitegen.model.source import ModelSource, errors_in_user_terms, locate
 from sitegen.model.tfjs import read_tfjs_model, recorded_model
-
-_BYTES_PER_WEIGHT = {Quantize.none: 4, Quantize.float16: 2, Quantize.uint8: 1}
+from sitegen.options import Quantize
 
 
 def inspect_model(model: Path) -> str:
@@ -159,9 +157,20 @@ def _saved_model_lines(saved_model_dir: Path, input_size: tuple[int, int] | None
     lines.append("Ops TF.js cannot run: " + (", ".join(missing) if missing else "none"))
     # The variables the serving function captures are the weights that end up in the shards.
     weights = sum(int(v.shape.num_elements() or 0) for v in info.function.variables)
-    sizes = ", ".join(f"{q.value} {weights * b / 1e6:.1f} MB" for q, b in _BYTES_PER_WEIGHT.items())
+    sizes = ", ".join(
+        f"{q} {weights * q.effect.tfjs_bytes_per_weight / 1e6:.1f} MB" for q in _tfjs_weight_types()
+    )
     lines.append(f"Weights: {weights:,} values; size by --quantize: {sizes}")
     return lines
+
+
+def _tfjs_weight_types() -> list[Quantize]:
+    """One --quantize value per TF.js weight type, the first that gives it: values that leave the
+    TF.js weights alike (int8 and none) would show the same size twice."""
+    first: dict[str | None, Quantize] = {}
+    for value in Quantize:
+        first.setdefault(value.effect.tfjs_dtype, value)
+    return list(first.values())
 
 
 def verification_table(model: Path) -> str:

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, replace
-from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from sitegen.options import PostprocessChoice, Quantize
 
 if TYPE_CHECKING:
     from sitegen.contract import ModelSpec
@@ -16,31 +17,12 @@ if TYPE_CHECKING:
     from sitegen.model.source import ModelSource
 
 
-class Quantize(str, Enum):
-    """Quantization of the converted model. float16 and uint8 quantize the TF.js weights (the
-    .tflite gets float16-stored weights with float16, float32 with uint8); int8 makes the .tflite
-    full-integer (int8 weights and activations, calibrated on images) and leaves TF.js float32."""
-
-    none = "none"
-    float16 = "float16"
-    uint8 = "uint8"
-    int8 = "int8"
-
-
-class PostprocessChoice(str, Enum):
-    """Where non-maximum suppression runs: chosen from the outputs, in the page, or in the graph."""
-
-    auto = "auto"
-    raw = "raw"
-    graph = "graph"
-
-
 @dataclass(frozen=True)
 class ConvertOptions:
     """How the model is converted: the build options that reach the model stages."""
 
-    postprocess: str = PostprocessChoice.auto.value
-    quantize: str = Quantize.none.value
+    postprocess: PostprocessChoice = PostprocessChoice.auto
+    quantize: Quantize = Quantize.none
     shard_bytes: int = 4 * 1024 * 1024
     # --quantize int8: the folder of images to calibrate on, or None for the verification image
     # (``calibration_base``, default the shipped scene) and deterministic variations of it.
@@ -49,6 +31,11 @@ class ConvertOptions:
     # --quantize int8: where to write a float32 .tflite of the same cut too (not shipped), so the
     # build can time and measure int8 next to float; None: no such twin.
     float_twin: Path | None = None
+
+    def __post_init__(self) -> None:
+        # A script may name a choice by its string ("int8"); the stages get the enum.
+        object.__setattr__(self, "postprocess", PostprocessChoice(self.postprocess))
+        object.__setattr__(self, "quantize", Quantize(self.quantize))
 
 
 def model_into(
@@ -59,7 +46,7 @@ def model_into(
     if source.kind == "tfjs":
         from sitegen.model.tfjs import tfjs_model_into
 
-        if options.quantize == "int8":
+        if options.quantize is Quantize.int8:
             from sitegen.errors import ConversionError
 
             raise ConversionError(

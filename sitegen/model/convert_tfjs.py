@@ -21,6 +21,7 @@ from pathlib import Path
 
 from sitegen.errors import ConversionError, MissingDependencyError
 from sitegen.model.signature import SignatureInfo
+from sitegen.options import Quantize
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,7 @@ def convert(
     roles: tuple[str, ...],
     out_dir: Path,
     *,
-    quantize: str = "none",
+    quantize: Quantize = Quantize.none,
     shard_bytes: int = 4 * 1024 * 1024,
 ) -> ConvertedModel:
     converter = import_converter()
@@ -149,10 +150,9 @@ def _node(tensor_name: str) -> str:
     return tensor_name.split(":")[0]
 
 
-def _quantization_map(quantize: str) -> dict | None:
-    if quantize in ("none", "int8"):  # int8 is the .tflite's; the TF.js model stays float32
-        return None
-    return {quantize: True}
+def _quantization_map(quantize: Quantize) -> dict | None:
+    dtype = quantize.effect.tfjs_dtype
+    return {dtype: True} if dtype else None
 
 
 def _conversion_error(exc: ValueError) -> ConversionError:

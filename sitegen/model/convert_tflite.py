@@ -24,26 +24,24 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from sitegen.contract import RAW_ROLES, LitertSpec
+from sitegen.contract import (
+    IMAGE_DTYPES,
+    LITERT_FLOAT16,
+    LITERT_FULL_INTEGER,
+    RAW_ROLES,
+    UINT8,
+    LitertSpec,
+)
 from sitegen.errors import ConversionError
 from sitegen.model.convert_tfjs import import_converter, quiet_native_logs
 from sitegen.model.signature import SignatureInfo
+from sitegen.options import Quantize
 
 INPUT_NAME = "image"
-# What each --quantize makes of the .tflite's weights (never dynamic-range: 4x slower in WASM).
-TFLITE_WEIGHTS = {
-    "none": "float32 weights",
-    "float16": "float16-stored weights",
-    "uint8": "float32 weights (uint8 applies to the TF.js weights; a dynamic-range .tflite "
-    "runs about 4x slower in LiteRT.js)",
-    "int8": "full int8 (int8 weights and activations, float32 outputs)",
-}
 WHY_INT8 = (
     "XNNPACK's int8 kernels run about 1.3x faster than float in LiteRT.js WASM, from a quarter "
     "of the bytes; the TF.js model (the fallback) stays float32"
 )
-# What config.json's litert.quantization says for each --quantize.
-TFLITE_QUANTIZATION = {"none": "none", "float16": "float16", "uint8": "none", "int8": "int8"}
 # Calibration for --quantize int8: at least this many images from --calibration-images, at most
 # this many used (evenly spaced over the sorted names).
 MIN_CALIBRATION_IMAGES = 8
@@ -79,7 +77,7 @@ def convert_tflite(
     input_size: tuple[int, int],
     folder: Path,
     *,
-    quantize: str = "none",
+    quantize: Quantize = Quantize.none,
     part_bytes: int = 4 * 1024 * 1024,
     prefix: str = "model",
     calibration: Calibration | None = None,
@@ -87,13 +85,14 @@ def convert_tflite(
 ) -> LitertOutcome:
     """Write ``model.tflite.partN`` files into ``folder``; a model TensorFlow's converter refuses
     gives a reason instead of an error, since the TF.js model serves on its own. With
-    ``quantize="int8"`` (which needs ``calibration``) a model that cannot be made full-integer is
-    an error instead: the user asked for int8."""
+    a full-integer ``quantize`` (int8, which needs ``calibration``) a model that cannot be made
+    full-integer is an error instead: the user asked for it."""
     import_converter()
     import tensorflow as tf
 
     height, width = input_size
-    dtype = tf.uint8 if signature.input.dtype == "uint8" else tf.float32
+    dtype = tf.uint8 if signature.input.dtype == UINT8 else tf.float32
+    full_integer = quantize.effect.tflite == LITERT_FULL_INTEGER
     serving = signature.function
     input_key = signature.input.key
     keys = {role: signature.roles[role].key for role in roles}
@@ -108,20 +107,19 @@ def convert_tflite(
             converter = tf.lite.TFLiteConverter.from_concrete_functions(
                 [raw_outputs.get_concrete_function()], signature.loaded
             )
-            if quantize == "float16":  # float16-stored weights, float32 compute: half the bytes
+            # What each --quantize makes of the .tflite is sitegen.options' table; none is
+            # dynamic-range. float16: float16-stored weights, float32 compute, half the bytes.
+            if quantize.effect.tflite == LITERT_FLOAT16:
                 converter.optimizations = [tf.lite.Optimize.DEFAULT]
                 converter.target_spec.supported_types = [tf.float16]
-            elif quantize == "int8":
+            elif full_integer:
                 _full_integer(converter, calibration, (height, width), dtype)
-            # --quantize uint8 quantizes the TF.js weights only: its .tflite counterpart,
-            # dynamic-range quantization, runs about 4x slower in LiteRT.js's WebAssembly
-            # (docs/benchmarks.md), so the .tflite keeps float32 weights.
             data = converter.convert()
     except ConversionError:
         raise
     except Exception as exc:  # the MLIR converter raises many types for ops it cannot lower
         first = _first_line(exc)
-        if quantize == "int8":
+        if full_integer:
             raise ConversionError(
                 f"--quantize int8: TensorFlow's TFLite converter cannot make the model "
                 f"full-integer ({first}); build without --quantize int8"
@@ -129,7 +127,7 @@ def convert_tflite(
         return LitertOutcome(None, f"TensorFlow's TFLite converter refused the model ({first})")
 
     details = ()
-    if quantize == "int8":
+    if full_integer:
         details = (
             f"int8       = {integer_check(data)}",
             f"calibrated = on {calibration.what}",
@@ -139,13 +137,13 @@ def convert_tflite(
     spec = LitertSpec(
         files=files,
         input_name=INPUT_NAME,
-        input_dtype="uint8" if dtype == tf.uint8 else "float32",
+        input_dtype=dtype.name,
         input_size=(height, width),
         outputs={role: role for role in roles},
-        quantization=TFLITE_QUANTIZATION[quantize],
+        quantization=quantize.effect.tflite,
     )
     parts = "part" if len(files) == 1 else "parts"
-    reason = f"{len(data) / 1e6:.1f} MB in {len(files)} {parts}, {TFLITE_WEIGHTS[quantize]}"
+    reason = f"{len(data) / 1e6:.1f} MB in {len(files)} {parts}, {quantize.effect.tflite_weights}"
     return LitertOutcome(spec, reason, details)
 
 
@@ -195,9 +193,7 @@ def representative_dataset(
     """The converter's calibration input: each image stretched to the model's input size (as the
     page draws a frame on its input canvas, no letterbox), as [1, H, W, 3] pixels 0..255 in the
     model's input type, exactly what the page hands LiteRT.js."""
-    import numpy as np
-
-    numpy_dtype = np.uint8 if dtype.name == "uint8" else np.float32
+    numpy_dtype = dtype.as_numpy_dtype
 
     def samples():
         for image in calibration.images:
@@ -230,7 +226,7 @@ def integer_check(data: bytes) -> str:
     tensors = {t["index"]: t for t in interpreter.get_tensor_details()}
     inputs = [d["dtype"].__name__ for d in interpreter.get_input_details()]
     outputs = [d["dtype"].__name__ for d in interpreter.get_output_details()]
-    if not set(inputs) <= {"uint8", "float32"} or set(outputs) != {"float32"}:
+    if not set(inputs) <= set(IMAGE_DTYPES) or set(outputs) != {"float32"}:
         raise ConversionError(
             f"--quantize int8 made a .tflite with {'/'.join(inputs)} input and "
             f"{'/'.join(outputs)} outputs; LiteRT.js needs uint8 or float32 in, float32 out"

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sitegen.contract import MODEL_FOLDER, ModelSpec, roles_for
+from sitegen.contract import MODEL_FOLDER, UINT8, ModelSpec, roles_for
 from sitegen.errors import ConversionError, ModelError
 from sitegen.model import ConvertOptions, convert_tfjs, convert_tflite, signature
 from sitegen.model.pipeline_config import PipelineSettings
 from sitegen.model.tfjs import TFJS_MODEL_FILE, read_tfjs_model
+from sitegen.options import Quantize
 from sitegen.progress import note, stage
 from sitegen.resources import verify_image
 
@@ -63,21 +64,17 @@ def saved_model_into(
     info = signature.establish_shapes(info, roles, sample_pixels(pipeline.input_size))
     for role in roles:
         note(f"  {role:<10} = {info.roles[role].key} ({info.roles[role].reason})")
-    # --quantize int8 is the .tflite's: the TF.js model, the fallback, stays float32.
-    tfjs_quantize = "none" if options.quantize == "int8" else options.quantize
-    shown_quantize = (
-        "none: int8 is for the .tflite" if options.quantize == "int8" else tfjs_quantize
-    )
+    shown_quantize = options.quantize.effect.tfjs_shown
     with stage(f"Converting to TF.js ({mode} outputs, quantization {shown_quantize})"):
         converted = convert_tfjs.convert(
-            info, roles, folder, quantize=tfjs_quantize, shard_bytes=options.shard_bytes
+            info, roles, folder, quantize=options.quantize, shard_bytes=options.shard_bytes
         )
     model = read_tfjs_model(folder / TFJS_MODEL_FILE)
     input_size = pipeline.input_size or signature.fixed_size(info.input.shape)
     litert = _tflite_into(folder, info, mode, input_size, options)
     return ModelSpec(
         input_name=converted.input_name,
-        input_dtype="int32" if info.input.dtype == "uint8" else "float32",
+        input_dtype="int32" if info.input.dtype == UINT8 else "float32",
         input_size=input_size,
         outputs=converted.outputs,
         postprocess=mode,
@@ -112,12 +109,12 @@ def _tflite_into(
 ) -> convert_tflite.LitertOutcome:
     reason = convert_tflite.why_not(mode, input_size)
     if reason is not None:
-        if options.quantize == "int8":
+        if options.quantize is Quantize.int8:
             raise ConversionError(f"--quantize int8 makes the .tflite full-integer, but {reason}")
         note(f"  LiteRT.js  = not carried: {reason}")
         return convert_tflite.LitertOutcome(None, reason)
     calibration = None
-    if options.quantize == "int8":
+    if options.quantize is Quantize.int8:
         calibration = convert_tflite.load_calibration(
             options.calibration_images, options.calibration_base or verify_image()
         )

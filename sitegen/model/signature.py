@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sitegen.contract import GRAPH_ROLES, RAW_ROLES
+from sitegen.contract import GRAPH_ROLES, IMAGE_DTYPES, RAW_ROLES, UINT8
 from sitegen.errors import ModelError
 
 # role -> (exact names, substring that identifies it, substrings that rule it out, rank, last dim)
@@ -161,7 +161,7 @@ def choose_postprocess(requested: str, has_raw: bool, has_graph: bool) -> str:
     if requested == "graph" and not has_graph:
         raise ModelError("--postprocess graph needs detection_boxes/scores/classes/num_detections")
     if requested in ("raw", "graph"):
-        return requested
+        return str(requested)  # config.json's plain string, not --postprocess's enum
     # Raw outputs let the page skip the in-graph NMS: faster, and correct on the WASM backend.
     return "raw" if has_raw else "graph"
 
@@ -189,7 +189,7 @@ def establish_shapes(info: SignatureInfo, roles: tuple[str, ...], image) -> Sign
         return info
     import tensorflow as tf
 
-    pixels = tf.constant(image[None], tf.uint8 if info.input.dtype == "uint8" else tf.float32)
+    pixels = tf.constant(image[None], tf.uint8 if info.input.dtype == UINT8 else tf.float32)
     returned = info.function(**{info.input.key: pixels})
     outputs = dict(info.outputs)
     for role, key in keys.items():
@@ -229,7 +229,7 @@ def _image_input(saved_model_dir: Path, inputs: dict[str, TensorInfo]) -> Tensor
     images = [
         t
         for t in inputs.values()
-        if len(t.shape) == 4 and t.shape[-1] == 3 and t.dtype in ("uint8", "float32")
+        if len(t.shape) == 4 and t.shape[-1] == 3 and t.dtype in IMAGE_DTYPES
     ]
     if len(inputs) != 1 or len(images) != 1:
         listed = ", ".join(f"{t.key} {t.dtype}{list(t.shape)}" for t in inputs.values())

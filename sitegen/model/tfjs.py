@@ -13,9 +13,11 @@ from pathlib import Path
 import numpy as np
 
 from sitegen.contract import (
+    FLOAT16,
     GRAPH_ROLES,
     MODEL_FOLDER,
     RAW_ROLES,
+    UINT8,
     LitertSpec,
     ModelSpec,
     RecordedModel,
@@ -29,7 +31,7 @@ from sitegen.progress import note, stage
 
 TFJS_MODEL_FILE = "model.json"
 
-_DTYPE_BYTES = {"float32": 4, "int32": 4, "bool": 1, "float16": 2, "uint8": 1, "uint16": 2}
+_DTYPE_BYTES = {"float32": 4, "int32": 4, "bool": 1, FLOAT16: 2, UINT8: 1, "uint16": 2}
 
 
 @dataclass(frozen=True)
@@ -278,7 +280,7 @@ def _recorded_litert(folder: Path, model: TfjsModel, recorded: LitertSpec | None
 
 
 def _dtype(tf_dtype: str) -> str:
-    return {"DT_FLOAT": "float32", "DT_INT32": "int32", "DT_UINT8": "uint8"}.get(tf_dtype, tf_dtype)
+    return {"DT_FLOAT": "float32", "DT_INT32": "int32", "DT_UINT8": UINT8}.get(tf_dtype, tf_dtype)
 
 
 def _shape(value: dict) -> tuple:

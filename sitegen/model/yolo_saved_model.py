@@ -17,6 +17,8 @@ from typing import Any
 import numpy as np
 
 from sitegen.contract import (
+    LITERT_FLOAT16,
+    LITERT_FLOAT32,
     MODEL_FOLDER,
     YOLO_IOU_THRESHOLD,
     YOLO_MAX_DETECTIONS,
@@ -31,6 +33,7 @@ from sitegen.model import ConvertOptions, convert_tfjs, convert_tflite, yolo
 from sitegen.model.signature import RoleMatch, SignatureInfo, fixed_size
 from sitegen.model.tfjs import TFJS_MODEL_FILE, read_tfjs_model
 from sitegen.model.yolo import YOLO_NMS
+from sitegen.options import PostprocessChoice, Quantize
 from sitegen.progress import note, stage
 from sitegen.resources import verify_image
 
@@ -77,7 +80,8 @@ def yolo_into(
         raise ModelError(f"output {key} {problem} when run; {yolo.SUPPORTED}")
     units = yolo.box_units(predictions[0])
     _describe(metadata, key, predictions.shape, units)
-    with stage(f"Converting to TF.js (YOLO output, quantization {options.quantize})"):
+    shown_quantize = options.quantize.effect.tfjs_shown
+    with stage(f"Converting to TF.js (YOLO output, quantization {shown_quantize})"):
         converted = convert_tfjs.convert(
             info, YOLO_ROLES, folder, quantize=options.quantize, shard_bytes=options.shard_bytes
         )
@@ -108,12 +112,12 @@ def yolo_into_roles(info: SignatureInfo, metadata: yolo.YoloMetadata) -> Signatu
 
 
 def _check_options(options: ConvertOptions) -> None:
-    if options.quantize == "int8":
+    if options.quantize is Quantize.int8:
         raise ConversionError(
             "--quantize int8 calibrates SSD models only so far; build the YOLO model without it "
             "(--quantize float16 halves its download)"
         )
-    if options.postprocess != "auto":
+    if options.postprocess is not PostprocessChoice.auto:
         raise ModelError(
             f"--postprocess {options.postprocess} is for SSD models; a YOLO model is always "
             "post-processed in the page: leave --postprocess out"
@@ -216,7 +220,8 @@ def carry_tflite(
     units = yolo.box_units(result[0])
     data = path.read_bytes()
     files = convert_tflite.write_parts(data, folder, part_bytes=part_bytes, prefix=MODEL_FOLDER)
-    stored = "float16" if "float16" in path.stem else "none"
+    # Ultralytics names the export whose weights are stored as float16 "<name>_float16.tflite".
+    stored = LITERT_FLOAT16 if LITERT_FLOAT16 in path.stem else LITERT_FLOAT32
     note(
         f"  LiteRT.js  = {path.name} as it is ({len(data) / 1e6:.1f} MB, input {input_name}, "
         f"output {output_name}, boxes in {units})"
