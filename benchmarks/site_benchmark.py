@@ -757,7 +757,7 @@ def measure_engine_threads(
 
 
 def build_site(model: Path, out: Path, postprocess: str, quantize: str = "none") -> dict:
-    from sitegen.commands.build import BuildOptions, build
+    from sitegen.build import BuildOptions, build
 
     build(
         BuildOptions(model=model, out=out, postprocess=postprocess, quantize=quantize, verify=False)

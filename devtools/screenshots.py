@@ -26,7 +26,7 @@ MIN_BOXES = 2
 
 
 def build_site(out: Path) -> None:
-    from sitegen.commands.build import BuildOptions, build
+    from sitegen.build import BuildOptions, build
     from sitegen.resources import default_model_dir
 
     model = default_model_dir()

@@ -118,8 +118,8 @@ def build(
     ] = None,
 ) -> None:
     """Build a complete static site from MODEL into --out."""
-    from sitegen.commands.build import BuildOptions
-    from sitegen.commands.build import build as run_build
+    from sitegen.build import BuildOptions
+    from sitegen.commands.build import build_site
 
     options = BuildOptions(
         model=model,
@@ -130,10 +130,10 @@ def build(
         model_card=model_card,
         threshold=threshold,
         max_detections=max_detections,
-        quantize=quantize.value,
+        quantize=quantize,
         calibration_images=calibration_images,
         shard_bytes=parse_size(shard_size),
-        postprocess=postprocess.value,
+        postprocess=postprocess,
         force=force,
         verify=verify,
         verify_image=verify_image,
@@ -141,13 +141,7 @@ def build(
         eval_images=eval_images,
         eval_annotations=eval_annotations,
     )
-    result = run_build(options)
-    spec = result.config.model
-    runtimes = "TF.js + LiteRT.js" if spec.litert else "TF.js only"
-    typer.echo(
-        f"Built {result.out} ({result.files} files, model {result.model_bytes / 1e6:.1f} MB, "
-        f"{spec.postprocess} post-processing, {runtimes}). Try it: sitegen serve {result.out}"
-    )
+    typer.echo(build_site(options))
 
 
 @app.command()

@@ -9,12 +9,18 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sitegen.contract import ModelSpec
-from sitegen.errors import EvalError, MissingDependencyError
+from sitegen.errors import EvalError
 from sitegen.eval import metrics, page_run
+from sitegen.eval.accuracy import (
+    PageAccuracy,
+    chromium,
+    page_accuracy,
+    site_labels,
+    tensorflow_accuracy,
+)
 from sitegen.eval.ground_truth import GroundTruth, load_ground_truth
-from sitegen.eval.parity import parity
-from sitegen.progress import counted_stage, note
+from sitegen.options import Quantize
+from sitegen.progress import note
 
 
 @dataclass(frozen=True)
@@ -23,18 +29,22 @@ class EvalOptions:
     images: Path
     annotations: Path
     backends: tuple[str, ...] = ()  # empty: the page's own choice
-    quantize: tuple[str, ...] = ()  # for a model: one variant per value (default "none")
+    quantize: tuple[Quantize, ...] = ()  # for a model: one variant per value (default none)
     saved_model: Path | None = None  # TensorFlow's reference; default: the model the site came from
     report: Path | None = None
     json_path: Path | None = None
     calibration_images: Path | None = None  # the int8 variant's (build --calibration-images)
+
+    def __post_init__(self) -> None:
+        # A script may name a variant by its string ("int8"); the stages get the enum.
+        object.__setattr__(self, "quantize", tuple(Quantize(q) for q in self.quantize))
 
 
 @dataclass
 class Variant:
     name: str  # "site", or the --quantize value
     site: Path
-    rows: list[dict] = field(default_factory=list)  # one per backend, then TensorFlow
+    rows: list[PageAccuracy] = field(default_factory=list)  # one per backend, then TensorFlow
 
 
 def evaluate(options: EvalOptions) -> dict:
@@ -46,7 +56,7 @@ def evaluate(options: EvalOptions) -> dict:
         for problem in truth.problems:  # reported, and the image or box skipped
             note(f"  problem: {problem}")
         variants, saved_model = _variants(options, Path(scratch))
-        browser = _browser()
+        browser = chromium()
         for variant in variants:
             _measure(variant, truth, images, options.backends, saved_model, browser)
         result = _result(truth, variants, saved_model)
@@ -82,15 +92,15 @@ def _variants(options: EvalOptions, scratch: Path) -> tuple[list[Variant], Path 
 
 
 def _built_variants(options: EvalOptions, scratch: Path) -> list[Variant]:
-    from sitegen.commands.build import BuildOptions, build
+    from sitegen.build import BuildOptions, build
 
-    if options.calibration_images and "int8" not in options.quantize:
+    if options.calibration_images and Quantize.int8 not in options.quantize:
         raise EvalError("--calibration-images calibrates the int8 variant; add int8 to --quantize")
     variants = []
-    for quantize in options.quantize or ("none",):
+    for quantize in options.quantize or (Quantize.none,):
         out = scratch / f"site-{quantize}"
         note(f"Building the {quantize} variant of {options.target}")
-        calibration = options.calibration_images if quantize == "int8" else None
+        calibration = options.calibration_images if quantize is Quantize.int8 else None
         build(
             BuildOptions(
                 model=options.target,
@@ -100,7 +110,7 @@ def _built_variants(options: EvalOptions, scratch: Path) -> list[Variant]:
                 verify=False,
             )
         )
-        variants.append(Variant(quantize, out))
+        variants.append(Variant(quantize.value, out))
     return variants
 
 
@@ -117,65 +127,22 @@ def _saved_model(model: Path, scratch: Path) -> Path | None:
     return source.path if source.kind == "saved_model" else None
 
 
-def _browser() -> str:
-    from sitegen.site.browser import find_browser
-
-    path = find_browser()
-    if path is None:
-        raise MissingDependencyError("sitegen eval needs Chromium; run: apt-get install chromium")
-    return path
-
-
 def _measure(variant, truth: GroundTruth, images, backends, saved_model, browser) -> None:
-    config = json.loads((variant.site / "config.json").read_text(encoding="utf-8"))
-    labels = {int(k): v for k, v in config["labels"].items()}
-    _check_labels(labels, truth)
-
-    def row(what: str, detections, sizes) -> dict:
-        results = page_run.as_coco_results(detections, sizes, labels, truth.categories)
-        return {"what": what, **metrics.coco_summary(truth.coco, results), "detections": results}
-
-    run = None
+    labels = site_labels(variant.site, truth)
     for backend in backends or (None,):
-        what = f"{variant.name}, {backend or 'automatic'}"
-        with counted_stage(
-            f"Running the page ({what}) on {len(images)} images", len(images)
-        ) as tick:
-            run = page_run.run_page(variant.site, images, backend, browser, tick)
-        variant.rows.append(row(f"page, {run.backend}", run.detections, run.sizes))
-        if saved_model is not None:
-            spec = ModelSpec.from_json(config["model"])
-            reference = page_run.tensorflow_detections(saved_model, run, spec)
-            variant.rows[-1]["parity"] = parity(run.detections, reference)
+        page = page_accuracy(
+            variant.site,
+            truth,
+            backend,
+            shown_as=variant.name,
+            images=images,
+            browser=browser,
+            labels=labels,
+            saved_model=saved_model,
+        )
+        variant.rows.append(page)
     if saved_model is not None:  # on the pixels the page fed its model (the same on every backend)
-        variant.rows.append(row("TensorFlow", reference, run.sizes))
-
-
-def _check_labels(labels: dict[int, str], truth: GroundTruth) -> None:
-    """Detections are matched to the annotations' classes by name: none in common would score 0."""
-    known = set(truth.categories)
-    shared = sorted(set(labels.values()) & known)
-    if not shared:
-        raise EvalError(
-            f"none of the model's labels ({', '.join(sorted(set(labels.values())))}) is a class of "
-            f"the annotations ({', '.join(sorted(known))}); build the site with --labels naming "
-            "the annotations' classes"
-        )
-    ignored = sorted(set(labels.values()) - known)
-    if ignored:
-        note(
-            f"  labels     = {', '.join(ignored)} not in the annotations: their detections are ignored"
-        )
-
-
-def page_summary(site: Path, truth: GroundTruth, backend: str | None = None) -> dict:
-    """The COCO summary of ``site``'s page on ``backend``, or on its own choice of backend
-    (``build --min-ap``; ``build --quantize int8`` measures its .tflite on litert-wasm)."""
-    with tempfile.TemporaryDirectory(prefix="sitegen-eval-") as scratch:
-        images = page_run.prepared_images(truth, Path(scratch))
-        variant = Variant("site", site)
-        _measure(variant, truth, images, (backend,) if backend else (), None, _browser())
-    return variant.rows[0]
+        variant.rows.append(tensorflow_accuracy(page, labels, truth))
 
 
 def _result(truth: GroundTruth, variants: list[Variant], saved_model: Path | None) -> dict:
@@ -185,7 +152,7 @@ def _result(truth: GroundTruth, variants: list[Variant], saved_model: Path | Non
         "categories": truth.coco["categories"],
         "problems": truth.problems,
         "reference": str(saved_model) if saved_model else None,
-        "variants": {v.name: v.rows for v in variants},
+        "variants": {v.name: [row.to_json() for row in v.rows] for v in variants},
     }
 
 

@@ -175,7 +175,7 @@ def _tfjs_weight_types() -> list[Quantize]:
 
 def verification_table(model: Path) -> str:
     """Build into a scratch folder with verification on and report each backend's verdict."""
-    from sitegen.commands.build import BuildOptions, build
+    from sitegen.build import BuildOptions, build
 
     with tempfile.TemporaryDirectory(prefix="sitegen-inspect-") as scratch:
         result = build(BuildOptions(model=model, out=Path(scratch) / "site", verify=True))

@@ -129,7 +129,7 @@ def _keep_artifacts(context, folder: Path, number: int, failed: bool, tracing, s
 def default_site(tmp_path_factory):
     """A site built from the embedded default model as `make site` builds it (backends verified
     and timed), shared by the tests that only read it."""
-    from sitegen.commands.build import BuildOptions, build
+    from sitegen.build import BuildOptions, build
     from sitegen.resources import default_model_dir
 
     out = tmp_path_factory.mktemp("default") / "site"

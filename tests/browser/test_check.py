@@ -45,7 +45,7 @@ cli_has_check = pytest.mark.skipif(
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory, browser_path) -> Path:
-    from sitegen.commands.build import BuildOptions, build
+    from sitegen.build import BuildOptions, build
     from sitegen.resources import default_model_dir
 
     out = tmp_path_factory.mktemp("check-site") / "site"

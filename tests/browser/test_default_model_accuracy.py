@@ -34,7 +34,7 @@ def _coco(image_id: int, label_ids: dict[str, int], found, width: int, height: i
 
 
 def test_browser_ap_matches_saved_model(browser, tmp_path):
-    from sitegen.commands.build import BuildOptions, build
+    from sitegen.build import BuildOptions, build
     from sitegen.resources import default_model_dir
 
     model = default_model_dir()

@@ -32,7 +32,7 @@ def eval_set(tmp_path_factory):
 def int8_site(tmp_path_factory, eval_set):
     """The embedded model built with --quantize int8, verified, with its accuracy measured; the
     site and what the build printed."""
-    from sitegen.commands.build import BuildOptions, build
+    from sitegen.build import BuildOptions, build
 
     out = tmp_path_factory.mktemp("int8") / "site"
     options = BuildOptions(

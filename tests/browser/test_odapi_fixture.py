@@ -27,7 +27,7 @@ THRESHOLD = 0.005  # random weights: every score is about 0.007-0.013
 
 @pytest.fixture(scope="module")
 def odapi_site(tmp_path_factory, odapi_fixture):
-    from sitegen.commands.build import BuildOptions, build
+    from sitegen.build import BuildOptions, build
 
     out = tmp_path_factory.mktemp("odapi") / "site"
     build(BuildOptions(model=odapi_fixture, out=out, max_detections=100))

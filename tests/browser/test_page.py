@@ -181,7 +181,7 @@ def test_boxes_align_with_the_picture(browser, default_site, scene, viewport, tm
 
 
 def test_label_markup_is_shown_as_text(browser, tmp_path, scene):
-    from sitegen.commands.build import BuildOptions, build
+    from sitegen.build import BuildOptions, build
     from sitegen.resources import default_model_dir
 
     labels = tmp_path / "labels.txt"

@@ -24,7 +24,7 @@ THRESHOLD = 0.05  # random weights: many boxes between 0.05 and 0.7
 @pytest.fixture(scope="module")
 def ssd_site(tmp_path_factory, tiny_tf1_ssd):
     """Built from the frozen graph, as the TF1 model zoo hands it out."""
-    from sitegen.commands.build import BuildOptions, build
+    from sitegen.build import BuildOptions, build
 
     out = tmp_path_factory.mktemp("tf1-ssd") / "site"
     build(BuildOptions(model=tiny_tf1_ssd / "frozen_inference_graph.pb", out=out))

@@ -63,7 +63,7 @@ def fixture_of(folder: Path) -> dict:
 
 
 def _build(model: Path, out: Path, **options) -> str:
-    from sitegen.commands.build import BuildOptions, build
+    from sitegen.build import BuildOptions, build
 
     printed = io.StringIO()
     with contextlib.redirect_stderr(printed):

@@ -22,7 +22,7 @@ def repo(tmp_path_factory, tiny_tf2) -> Path:
     """A user's git repository holding a model, and a site built from it with options."""
     import shutil
 
-    from sitegen.commands.build import BuildOptions, build
+    from sitegen.build import BuildOptions, build
 
     root = tmp_path_factory.mktemp("user") / "repo"
     (root / ".git").mkdir(parents=True)

@@ -1,0 +1,118 @@
+"""``--verify``: the staged site's page run per backend in headless Chromium against TensorFlow
+(``sitegen.site.verify``), the verdicts and timings written into its config."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sitegen.build.options import BuildOptions
+from sitegen.build.staged import write_generated
+from sitegen.contract import LITERT_FULL_INTEGER, ModelSpec, SiteConfig
+from sitegen.model.source import ModelSource
+from sitegen.progress import note, stage
+
+
+def verified_config(
+    staging: Path,
+    source: ModelSource,
+    config: SiteConfig,
+    options: BuildOptions,
+    twin: Path | None = None,
+) -> SiteConfig:
+    """``config`` with each backend's verdict and timing, written into the staged site; as it is
+    when there is no TensorFlow reference or no Chromium (a note says so)."""
+    from sitegen.contract import LITERT_BACKENDS
+    from sitegen.site import browser, verify
+
+    reference_model = _reference_saved_model(source, config.model)
+    if reference_model is None:
+        note("Backend verification skipped: a TF.js model input has no TensorFlow reference")
+        return config
+    browser_path = browser.find_browser()
+    if browser_path is None:
+        note("Backend verification skipped: no Chromium found (apt-get install chromium)")
+        return config
+    image = options.verify_image or verify.sample_image()
+    backends = verify.backends_to_verify(config.model.backends)
+    int8 = LITERT_BACKENDS if _full_integer(config) else ()
+    float_result = None
+    with stage("Verifying each backend in headless Chromium against TensorFlow"):
+        function = verify.reference_for(reference_model, config.model)
+        results = _check_backends(staging, source, config, function, image, browser_path, backends)
+        if twin is not None:
+            (float_result,) = verify.check_site(
+                twin, function, image, browser_path, ("litert-wasm",)
+            )
+    wasm = next((r for r in results if r.backend == "litert-wasm"), None)
+    if int8 and wasm is not None and wasm.agrees is False:
+        # Headless Chromium has no WebGPU to check litert-webgpu on; it runs the same int8 file.
+        detail = "not run here; it runs the same int8 .tflite that disagreed on litert-wasm"
+        results.append(verify.BackendResult("litert-webgpu", False, detail))
+    for line in verify.summary_lines(results, config.model.backends):
+        note(line)
+    if float_result is not None:
+        for line in _speed_lines(results, float_result):
+            note(line)
+    config = verify.with_results(config, results)
+    write_generated(staging, config)
+    return config
+
+
+def _full_integer(config: SiteConfig) -> bool:
+    """Whether the site's .tflite is full-integer, which the build checks more loosely."""
+    litert = config.model.litert
+    return litert is not None and litert.quantization == LITERT_FULL_INTEGER
+
+
+def _check_backends(staging, source, config, function, image, browser_path, backends):
+    """Each backend's verdict against ``function``; a user's .tflite (a YOLO export's) is checked
+    on the LiteRT.js backends against TensorFlow Lite running the same file."""
+    from sitegen.contract import LITERT_BACKENDS
+    from sitegen.site import verify
+
+    int8 = LITERT_BACKENDS if _full_integer(config) else ()
+    if source.tflite is None:
+        return verify.check_site(
+            staging, function, image, browser_path, backends, int8=int8, threshold=config.threshold
+        )
+    from sitegen.model.yolo_saved_model import tflite_reference
+
+    on_tflite = tuple(b for b in backends if b in LITERT_BACKENDS)
+    on_saved = tuple(b for b in backends if b not in LITERT_BACKENDS)
+    results = verify.check_site(staging, function, image, browser_path, on_saved)
+    tflite = tflite_reference(source.tflite, config.model)
+    results += verify.check_site(staging, tflite, image, browser_path, on_tflite)
+    return sorted(results, key=lambda result: backends.index(result.backend))
+
+
+def _reference_saved_model(source: ModelSource, spec: ModelSpec) -> Path | None:
+    """The SavedModel the page is verified against: the input itself, or for an Ultralytics TF.js
+    export the SavedModel it wrote beside the web model (``<name>_saved_model/``)."""
+    if source.kind == "saved_model":
+        return source.path
+    if spec.postprocess != "yolo" or not source.model_dir.name.endswith("_web_model"):
+        return None
+    sibling = source.model_dir.with_name(
+        source.model_dir.name[: -len("_web_model")] + "_saved_model"
+    )
+    return sibling if (sibling / "saved_model.pb").is_file() else None
+
+
+def _speed_lines(results, float_result) -> list[str]:
+    """The float32 .tflite's verdict (not shipped), and int8's litert-wasm time next to it."""
+    from sitegen.site.verify import TIMING_RUNS
+
+    verdict = "agrees" if float_result.agrees else "DISAGREES"
+    lines = [
+        f"  float32    = {float_result.backend} on a float32 .tflite of the same cut (not "
+        f"shipped) {verdict}: {float_result.detail}"
+    ]
+    int8 = next((r for r in results if r.backend == float_result.backend), None)
+    if int8 is not None and int8.median_ms and float_result.median_ms:
+        ratio = float_result.median_ms / int8.median_ms
+        lines.append(
+            f"  speed      = {int8.backend} int8 {int8.median_ms:.1f} ms vs float32 "
+            f"{float_result.median_ms:.1f} ms per frame: {ratio:.2f}x (medians of "
+            f"{TIMING_RUNS} frames, one run each; a busy machine moves them)"
+        )
+    return lines
