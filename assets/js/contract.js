@@ -18,6 +18,9 @@ export const YOLO_OUTPUTS = Object.freeze(['predictions']);
 export const OUTPUTS_FOR = Object.freeze({ graph: GRAPH_OUTPUTS, raw: RAW_OUTPUTS, yolo: YOLO_OUTPUTS });
 export const NMS_KEYS = Object.freeze(['scoreThreshold', 'iouThreshold', 'maxPerClass', 'maxTotal']);
 export const DEFAULTS = Object.freeze({ threshold: 0.5, maxDetections: 20 });
+// config.json model.litert.quantization of a full-integer .tflite, which the page compares with
+// the float backends more loosely (tuning.js agreementFor).
+export const LITERT_FULL_INTEGER = 'int8';
 // The page's query parameters by what each sets (sitegen/contract.py QUERY, keys camelCased).
 export const QUERY = Object.freeze({
   autostart: 'autostart', backend: 'backend', threshold: 'threshold', maxDetections: 'max',

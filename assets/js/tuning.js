@@ -3,6 +3,8 @@
 // to the fastest whose detections agree with it. The build's own timings, from another machine,
 // only decide where the page starts. Pure helpers first (node --test checks them).
 
+import { LITERT_FULL_INTEGER } from './contract.js';
+
 /** Median of a non-empty list of numbers. */
 export function median(values) {
   const sorted = [...values].sort((a, b) => a - b);
@@ -65,7 +67,7 @@ export function detectionsMatch(reference, candidate, { minIou = 0.5, scoreToler
  * model by detectionsMatch, anything else by detectionsAgree.
  */
 export function agreementFor(config, runningName, candidateName) {
-  const int8 = config?.model?.litert?.quantization === 'int8';
+  const int8 = config?.model?.litert?.quantization === LITERT_FULL_INTEGER;
   const litert = (name) => name.startsWith('litert-');
   return int8 && litert(runningName) !== litert(candidateName) ? detectionsMatch : detectionsAgree;
 }

@@ -11,7 +11,8 @@ import { deviceClass } from '../../assets/js/runtime.js';
 test('contract.js exports exactly the contract, frozen', () => {
   assert.deepEqual(Object.keys(contract).sort(), [
     'ALL_BACKENDS', 'CONFIG_SCHEMA', 'CPU_BACKENDS', 'DEFAULTS', 'GRAPH_OUTPUTS', 'LITERT_BACKENDS',
-    'NMS_KEYS', 'OUTPUTS_FOR', 'QUERY', 'RAW_OUTPUTS', 'TFJS_BACKENDS', 'YOLO_OUTPUTS',
+    'LITERT_FULL_INTEGER', 'NMS_KEYS', 'OUTPUTS_FOR', 'QUERY', 'RAW_OUTPUTS', 'TFJS_BACKENDS',
+    'YOLO_OUTPUTS',
   ]);
   for (const [name, value] of Object.entries(contract)) {
     if (typeof value === 'object') assert.ok(Object.isFrozen(value), `${name} is frozen`);

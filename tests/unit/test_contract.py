@@ -61,6 +61,10 @@ def test_page_defaults_match_python(js_contract):
     }
 
 
+def test_page_full_integer_quantization_matches_python(js_contract):
+    assert js_contract["LITERT_FULL_INTEGER"] == contract.LITERT_FULL_INTEGER
+
+
 def test_page_query_parameters_match_python(js_contract):
     camel = {contract.role_key(key): name for key, name in contract.QUERY.items()}
     assert js_contract["QUERY"] == camel
