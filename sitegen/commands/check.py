@@ -77,7 +77,7 @@ def check_site(options: CheckOptions, echo: Callable[[str], None] = print) -> Ch
     for line in lines + report.summary_lines(events, info, outcomes):
         echo(line)
     if options.json_out is not None:
-        data = report.events_json(options.site, info, query, events, outcomes)
+        data = report.events_json(options.site, info, query.encoded(), events, outcomes)
         with write_atomically(options.json_out, force=True, option="--json") as stream:
             stream.write(json.dumps(data, indent=1).encode("utf-8") + b"\n")
     failure = report.failure_message(outcomes)

@@ -19,11 +19,11 @@ OPENED: list = []
 TRACING = False
 
 
-def open_page(browser, url: str, **options):
-    """The page client's ``open_page`` with the page's CSP bypassed: these tests wait with
-    Playwright's ``wait_for_function``, which compiles a string in the page (the CSP forbids
-    it, as it should); test_page_contract checks the page under its real CSP."""
-    page, watcher = page_client.open_page(browser, url, bypass_csp=True, **options)
+def open_page(browser, url: str, *, bypass_csp: bool = True, **options):
+    """The page client's ``open_page``, by default with the page's CSP bypassed: these tests wait
+    with Playwright's ``wait_for_function``, which compiles a string in the page (the CSP forbids
+    it, as it should); test_page_runs_under_its_own_content_security_policy keeps it."""
+    page, watcher = page_client.open_page(browser, url, bypass_csp=bypass_csp, **options)
     OPENED.append(page.context)
     if TRACING:
         page.context.tracing.start(screenshots=True, snapshots=True)
