@@ -102,3 +102,17 @@ class PostprocessChoice(str, Enum):
 
     def __str__(self) -> str:  # messages and f-strings show the option as the user typed it
         return self.value
+
+
+class Host(str, Enum):
+    """Where a built site is served from: sitegen's own server (``local``: the site's headers
+    and COOP/COEP) or a host it is published to. ``sitegen serve --as`` imitates each one;
+    ``sitegen publish`` takes every one but ``local`` (``sitegen.publish.Target``)."""
+
+    local = "local"
+    github_pages = "github-pages"
+    netlify = "netlify"
+    static = "static"
+
+    def __str__(self) -> str:
+        return self.value

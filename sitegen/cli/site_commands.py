@@ -2,23 +2,14 @@
 
 from __future__ import annotations
 
-from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from sitegen.cli.app import app
+from sitegen.options import Host
 from sitegen.publish import Target
-
-
-class ServeAs(str, Enum):
-    """Which host's behaviour ``serve --as`` imitates."""
-
-    local = "local"
-    github_pages = "github-pages"
-    netlify = "netlify"
-    static = "static"
 
 
 @app.command()
@@ -45,13 +36,13 @@ def serve(
         bool, typer.Option(help="Send COOP/COEP headers so WASM can use threads")
     ] = True,
     as_host: Annotated[
-        ServeAs,
+        Host,
         typer.Option(
             "--as",
             help="Serve as a host would: github-pages (under /repo/, no custom headers), "
             "netlify (the site's _headers), static (no custom headers)",
         ),
-    ] = ServeAs.local,
+    ] = Host.local,
     base_path: Annotated[
         str | None, typer.Option(help="URL path to serve under, e.g. /my-repo/ (Pages: /repo/)")
     ] = None,
@@ -70,7 +61,7 @@ def serve(
             host=host,
             port=port,
             isolate=isolate,
-            as_host=as_host.value,
+            as_host=as_host,
             base_path=base_path,
             lan=lan,
             https=https,

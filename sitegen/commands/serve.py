@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sitegen.errors import OutputError
+from sitegen.options import Host
 from sitegen.progress import note
 from sitegen.site import lan
 from sitegen.site.serve import SiteServer, base_url, make_server
@@ -23,7 +24,7 @@ class ServeOptions:
     host: str | None = None  # None: 127.0.0.1, or the LAN address with ``lan``
     port: int = 8000
     isolate: bool = True
-    as_host: str = "local"
+    as_host: Host = Host.local
     base_path: str | None = None
     lan: bool = False
     https: bool = False
@@ -79,7 +80,7 @@ def listen_address(options: ServeOptions) -> str:
 def announce(opened: OpenServer, options: ServeOptions) -> None:
     """The URL; with ``--lan`` its QR code; with ``--https`` the one line about the warning the
     browser shows; with ``--lan`` alone, that phones need https for the camera."""
-    how = "" if options.as_host == "local" else f" as {options.as_host} would"
+    how = "" if options.as_host is Host.local else f" as {options.as_host} would"
     print(f"Serving {options.directory}{how} at {opened.url} (Ctrl+C stops)", flush=True)
     if options.lan:
         print(lan.qr_text(opened.url, ansi_colours=sys.stdout.isatty()), flush=True)

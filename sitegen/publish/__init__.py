@@ -6,10 +6,9 @@ from __future__ import annotations
 
 from enum import Enum
 
+from sitegen.options import Host
 
-class Target(str, Enum):
-    """Where the site goes."""
-
-    github_pages = "github-pages"
-    netlify = "netlify"
-    static = "static"
+# Where ``sitegen publish`` puts a site: every host but sitegen's own local server.
+Target = Enum(
+    "Target", {host.name: host.value for host in Host if host is not Host.local}, type=str
+)

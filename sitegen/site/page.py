@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from sitegen.contract import QUERY
+from sitegen.options import Host
 from sitegen.site.browser import CHROMIUM_ARGS, FAKE_CAMERA_ARGS, playwright_started  # noqa: F401
 
 # A camera for the page: None gives Chromium's generated test pattern, "none" no camera device at
@@ -114,7 +115,7 @@ def page_url(base_url: str, query: PageQuery | None = None, **fields) -> str:
 
 @contextmanager
 def served(
-    site: Path, *, as_host: str = "local", prefix: str | None = None, isolate: bool = True
+    site: Path, *, as_host: Host = Host.local, prefix: str | None = None, isolate: bool = True
 ) -> Iterator[str]:
     """The site served on loopback as ``as_host`` would serve it; yields its base URL."""
     from sitegen.site.serve import serve_in_thread

@@ -33,8 +33,8 @@ from sitegen.contract import (
     parse_header_rules,
 )
 from sitegen.errors import OutputError
+from sitegen.options import Host
 
-HOSTS = ("local", "github-pages", "netlify", "static")
 PAGES_BASE_PATH = "/repo/"
 # A client that connects and never finishes the TLS handshake holds only its own thread, this long.
 TLS_HANDSHAKE_TIMEOUT_S = 10
@@ -51,11 +51,11 @@ class HostProfile:
 
 
 def host_profile(
-    as_host: str, directory: Path, *, isolate: bool = True, prefix: str | None = None
+    as_host: Host, directory: Path, *, isolate: bool = True, prefix: str | None = None
 ) -> HostProfile:
-    if as_host == "github-pages":
+    if as_host == Host.github_pages:
         return HostProfile([], "max-age=600", prefix or PAGES_BASE_PATH)
-    if as_host == "netlify":
+    if as_host == Host.netlify:
         headers = directory / "_headers"
         if not headers.is_file():
             raise OutputError(
@@ -64,7 +64,7 @@ def host_profile(
             )
         rules = parse_header_rules(headers.read_text(encoding="utf-8"))
         return HostProfile(rules, "public, max-age=0, must-revalidate", prefix or "/")
-    if as_host == "static":
+    if as_host == Host.static:
         return HostProfile([], None, prefix or "/")
     sent = {**SECURITY_HEADERS, **(ISOLATION_HEADERS if isolate else {})}
     return HostProfile([("/*", sent)], "no-cache", prefix or "/")
@@ -173,7 +173,7 @@ def make_server(
     port: int = 0,
     isolate: bool = True,
     prefix: str | None = None,
-    as_host: str = "local",
+    as_host: Host = Host.local,
     quiet: bool = False,
     tls: tuple[bytes, bytes] | None = None,
 ) -> SiteServer:

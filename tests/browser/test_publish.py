@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from sitegen.options import Host
 from tests.helpers.browser import (
     RECORD_EVENTS_JS,
     assert_same_detections,
@@ -98,7 +99,7 @@ def test_github_pages_isolated_by_the_service_worker_and_offline(
 
     saved_model = default_model_dir() / "saved_model"
     published = _publish(run_cli, default_site, "github-pages", tmp_path / "pages")
-    with served(published, prefix="/some-repo/", as_host="github-pages") as url:
+    with served(published, prefix="/some-repo/", as_host=Host.github_pages) as url:
         context, page, navigations, errors = _open(browser, url)
         assert page.evaluate("() => window.sitegen.isolation.state") == "isolated"
         assert len(navigations) == 2, navigations  # the first visit, and the one reload
@@ -126,7 +127,7 @@ def test_netlify_isolated_by_its_headers_and_offline(
     from sitegen.resources import default_model_dir
 
     published = _publish(run_cli, default_site, "netlify", tmp_path / "netlify")
-    with served(published, as_host="netlify") as url:
+    with served(published, as_host=Host.netlify) as url:
         context, page, navigations, errors = _open(browser, url)
         assert len(navigations) == 1, navigations  # the headers isolate it: no reload
         _assert_threads(page)
@@ -146,7 +147,7 @@ def test_a_rebuilt_site_is_picked_up_on_the_next_visit(
     _publish(run_cli, default_site, "github-pages", published)
     other = tmp_path / "other"
     assert run_cli("build", tiny_tf2, "--out", other, "--title", "Second build").code == 0
-    with served(published, prefix="/some-repo/", as_host="github-pages") as url:
+    with served(published, prefix="/some-repo/", as_host=Host.github_pages) as url:
         context, page, _, _ = _open(browser, url)
         first = page.evaluate("() => window.sitegen.config")
         _poll(page, "() => window.sitegen.offlineFiles")

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from sitegen.contract import format_header_rules, host_header_rules, parse_header_rules
+from sitegen.options import Host
 from tests.helpers.support import tree_digest
 
 yaml = pytest.importorskip("yaml")
@@ -274,7 +275,9 @@ def test_serve_as_github_pages_and_as_netlify(run_cli, in_repo):
     from sitegen.site.serve import serve_in_thread
 
     assert run_cli("publish", "netlify", "dist", "--generate-dir", "_site").code == 0
-    server, url = serve_in_thread(in_repo / "_site", as_host="github-pages", prefix="/some-repo/")
+    server, url = serve_in_thread(
+        in_repo / "_site", as_host=Host.github_pages, prefix="/some-repo/"
+    )
     try:
         assert url.endswith("/some-repo/")
         status, headers = _get(url)
@@ -284,7 +287,7 @@ def test_serve_as_github_pages_and_as_netlify(run_cli, in_repo):
     finally:
         server.shutdown()
         server.server_close()
-    server, url = serve_in_thread(in_repo / "_site", as_host="netlify")
+    server, url = serve_in_thread(in_repo / "_site", as_host=Host.netlify)
     try:
         status, headers = _get(url + "config.json")
         rules = dict(host_header_rules())
