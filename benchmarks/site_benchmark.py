@@ -27,9 +27,9 @@ For the model given, in one run, it measures
 An Ultralytics YOLO SavedModel export (its metadata.yaml says so; the built site's config.json
 has ``model.postprocess == "yolo"``) is fed natively as its Python user feeds it: each frame
 letterboxed into the fixed input (grey 114), pixels / 255, the one ``[1, 4 + C, A]`` output read
-back and post-processed by sitegen's Ultralytics reference (``sitegen.model.yolo``: the same NMS
-the page runs), for TensorFlow and TFLite alike; TensorFlow is then measured after the build,
-whose config.json says how the page feeds it. The SSD-only steps are skipped with the reason
+back and post-processed by sitegen's Ultralytics reference (``sitegen.model.families.yolo``: the
+same NMS the page runs), for TensorFlow and TFLite alike; TensorFlow is then measured after the
+build, whose config.json says how the page feeds it. The SSD-only steps are skipped with the reason
 printed: the baseline page, ``--postprocess`` and the in-page steps replay.
 
 It prints one table, the ratios page/native TF and page/baseline for the page's fastest
@@ -450,7 +450,7 @@ def yolo_export(model: Path) -> bool:
     """Whether ``model`` is an Ultralytics detection export by its metadata.yaml (Ultralytics
     writes one with every export), known before the build: such a model's native TensorFlow
     run needs the built site's settings, so it is measured after the build."""
-    from sitegen.model import yolo
+    from sitegen.model.families import yolo
 
     found = yolo.find_metadata(saved_model_dir(model), model)
     return found is not None and yolo.read_metadata(found) is not None
@@ -461,7 +461,7 @@ def letterboxed(frame: np.ndarray, feed: YoloFeed) -> np.ndarray:
     the input scale, where Ultralytics' LetterBox places it (as the page's FrameInput draws it)."""
     from PIL import Image
 
-    from sitegen.model import yolo
+    from sitegen.model.families import yolo
 
     height, width = feed.input_size
     place = yolo.letterbox(frame.shape[:2], feed.input_size)
@@ -476,7 +476,7 @@ def yolo_detections(
 ) -> list[dict]:
     """Ultralytics' predict post-processing of one [1, 4 + C, A] output (sitegen's reference, the
     one the page is verified against), with the page's score floor and limit."""
-    from sitegen.model import yolo
+    from sitegen.model.families import yolo
 
     return yolo.reference_detections(
         predictions[0],

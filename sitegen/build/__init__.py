@@ -20,6 +20,7 @@ from sitegen.build.verification import verified_config
 from sitegen.contract import MODEL_FOLDER, ModelSpec, SiteConfig
 from sitegen.model import ConvertOptions, model_into
 from sitegen.model import labels as label_files
+from sitegen.model.families import family_for
 from sitegen.model.pipeline_config import PipelineSettings, read_pipeline_config
 from sitegen.model.source import ModelSource, errors_in_user_terms, locate
 from sitegen.model.tfjs import read_tfjs_model, recorded_model
@@ -122,8 +123,10 @@ def _site_config(options: BuildOptions, source: ModelSource, spec: ModelSpec) ->
     labels, label_path, origin = label_files.choose_labels(
         options.labels, source.labels, recorded.labels if recorded else {}
     )
-    if spec.postprocess == "yolo" and not options.labels and not recorded:
-        labels, label_path, origin = _yolo_labels(source, spec) or (labels, label_path, origin)
+    family = family_for(spec.postprocess)
+    if family.labels and not options.labels and not recorded:
+        own = family.function("labels")(source, spec)
+        labels, label_path, origin = own or (labels, label_path, origin)
     note(f"  labels     = {origin}")
     num_classes = spec.num_classes or (max(labels) if labels else 0)
     label_files.check_labels_fit(labels, spec.num_classes or None, label_path)
@@ -136,20 +139,6 @@ def _site_config(options: BuildOptions, source: ModelSource, spec: ModelSpec) ->
         labels=label_files.labels_with_fallback(labels, num_classes),
         model=spec,
         sitegen_version=__version__,
-    )
-
-
-def _yolo_labels(source: ModelSource, spec: ModelSpec):
-    """A YOLO export's class names from its metadata.yaml (``--labels`` overrides them)."""
-    from sitegen.model import yolo
-
-    metadata = yolo.read_metadata(source.metadata) if source.metadata else None
-    if metadata is None:
-        return None
-    return (
-        yolo.labels_from(metadata),
-        source.metadata,
-        f"{source.metadata} names ({spec.num_classes} classes)",
     )
 
 

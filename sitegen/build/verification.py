@@ -8,6 +8,7 @@ from pathlib import Path
 from sitegen.build.options import BuildOptions
 from sitegen.build.staged import write_generated
 from sitegen.contract import LITERT_FULL_INTEGER, ModelSpec, SiteConfig
+from sitegen.model.families import family_for
 from sitegen.model.source import ModelSource
 from sitegen.progress import note, stage
 
@@ -75,7 +76,7 @@ def _check_backends(staging, source, config, function, image, browser_path, back
         return verify.check_site(
             staging, function, image, browser_path, backends, int8=int8, threshold=config.threshold
         )
-    from sitegen.model.yolo_saved_model import tflite_reference
+    from sitegen.model.families.yolo_saved_model import tflite_reference
 
     on_tflite = tuple(b for b in backends if b in LITERT_BACKENDS)
     on_saved = tuple(b for b in backends if b not in LITERT_BACKENDS)
@@ -90,12 +91,10 @@ def _reference_saved_model(source: ModelSource, spec: ModelSpec) -> Path | None:
     export the SavedModel it wrote beside the web model (``<name>_saved_model/``)."""
     if source.kind == "saved_model":
         return source.path
-    if spec.postprocess != "yolo" or not source.model_dir.name.endswith("_web_model"):
+    family = family_for(spec.postprocess)
+    if family.saved_model_beside is None:
         return None
-    sibling = source.model_dir.with_name(
-        source.model_dir.name[: -len("_web_model")] + "_saved_model"
-    )
-    return sibling if (sibling / "saved_model.pb").is_file() else None
+    return family.function("saved_model_beside")(source.model_dir)
 
 
 def _speed_lines(results, float_result) -> list[str]:

@@ -58,7 +58,7 @@ def _describe(source: ModelSource) -> list[str]:
 
 def _yolo_description(source: ModelSource) -> list[str] | None:
     """What build would make of an Ultralytics YOLO export, or None for any other model."""
-    from sitegen.model import yolo
+    from sitegen.model.families import yolo
 
     metadata = yolo.read_metadata(source.metadata) if source.metadata else None
     if source.kind == "tfjs":
@@ -69,7 +69,12 @@ def _yolo_description(source: ModelSource) -> list[str] | None:
         runtimes = "Runtimes: TF.js only (build from the SavedModel to add a LiteRT.js .tflite)"
         return _yolo_lines(metadata, head, runtimes, source)
     from sitegen.model import convert_tfjs, signature
-    from sitegen.model.yolo_saved_model import run_saved_model, yolo_into_roles, yolo_metadata
+    from sitegen.model.families.yolo_saved_model import (
+        letterboxed_sample,
+        run_saved_model,
+        yolo_into_roles,
+        yolo_metadata,
+    )
 
     convert_tfjs.import_converter()
     info = signature.load_signature(source.path, detection_outputs=False)
@@ -77,8 +82,6 @@ def _yolo_description(source: ModelSource) -> list[str] | None:
     if metadata is None:
         return None
     info = yolo_into_roles(info, metadata)
-    from sitegen.model.yolo_saved_model import letterboxed_sample
-
     predictions = run_saved_model(info, letterboxed_sample(metadata.imgsz))
     key = info.roles["predictions"].key
     units = yolo.box_units(predictions[0])
@@ -91,8 +94,8 @@ def _yolo_description(source: ModelSource) -> list[str] | None:
 
 
 def _yolo_lines(metadata, head: str, runtimes: str, source: ModelSource) -> list[str]:
-    from sitegen.model import yolo
-    from sitegen.model.yolo import YOLO_NMS
+    from sitegen.model.families import yolo
+    from sitegen.model.families.yolo import YOLO_NMS
 
     height, width = metadata.imgsz
     origin = (
@@ -121,6 +124,7 @@ def _yolo_lines(metadata, head: str, runtimes: str, source: ModelSource) -> list
 
 def _saved_model_lines(saved_model_dir: Path, input_size: tuple[int, int] | None) -> list[str]:
     from sitegen.model import convert_tfjs, convert_tflite, signature
+    from sitegen.model.families import odapi_ssd, tf1_ssd
 
     convert_tfjs.import_converter()
     info = signature.load_signature(saved_model_dir)
@@ -137,14 +141,12 @@ def _saved_model_lines(saved_model_dir: Path, input_size: tuple[int, int] | None
         lines.append(f"  {role:<10} " + (f"{match.key}: {match.reason}" if match else "not found"))
     size = input_size or signature.fixed_size(info.input.shape)
     if not info.has_raw_outputs:
-        from sitegen.model import tf1_ssd
-
         outcome = tf1_ssd.cut_before_nms(info, size)
         lines.append(f"Raw cut: {'' if outcome.signature else 'none, '}{outcome.reason}")
         if outcome.signature is not None:
             info = outcome.signature
             lines.append(f"  cut input: {info.input.key} float32 {list(info.input.shape)}")
-    mode = signature.choose_postprocess("auto", info.has_raw_outputs, info.has_graph_outputs)
+    mode = odapi_ssd.choose_postprocess("auto", info.has_raw_outputs, info.has_graph_outputs)
     roles = roles_for(mode)
     lines.append(f"Build would use: {mode} post-processing (outputs {', '.join(roles)})")
     missing_litert = convert_tflite.why_not(mode, size)

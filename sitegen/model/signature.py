@@ -151,21 +151,6 @@ def map_roles(outputs: dict[str, TensorInfo]) -> dict[str, RoleMatch]:
     return roles
 
 
-def choose_postprocess(requested: str, has_raw: bool, has_graph: bool) -> str:
-    """Where non-maximum suppression runs: "raw" (in the page) or "graph" (in the model)."""
-    if requested == "raw" and not has_raw:
-        raise ModelError(
-            "--postprocess raw needs raw_detection_boxes and raw_detection_scores outputs, "
-            "which this model lacks; use --postprocess graph"
-        )
-    if requested == "graph" and not has_graph:
-        raise ModelError("--postprocess graph needs detection_boxes/scores/classes/num_detections")
-    if requested in ("raw", "graph"):
-        return str(requested)  # config.json's plain string, not --postprocess's enum
-    # Raw outputs let the page skip the in-graph NMS: faster, and correct on the WASM backend.
-    return "raw" if has_raw else "graph"
-
-
 def fixed_size(shape: tuple) -> tuple[int, int] | None:
     """(height, width) of an image input [1, H, W, 3] whose size is fixed, else None."""
     if len(shape) == 4 and shape[1] and shape[2] and shape[1] > 0 and shape[2] > 0:

@@ -20,9 +20,9 @@ from typing import Literal
 
 from sitegen.errors import ModelError, SitegenError
 from sitegen.model.archives import is_archive, unpack
+from sitegen.model.families.yolo import METADATA_FILE
 from sitegen.model.labels import LABEL_FILE_NAMES
 from sitegen.model.tfjs import TFJS_MODEL_FILE
-from sitegen.model.yolo import METADATA_FILE
 
 SAVED_MODEL_FILE = "saved_model.pb"
 FROZEN_GRAPH_FILE = "frozen_inference_graph.pb"

@@ -21,12 +21,11 @@ from sitegen.contract import (
     LitertSpec,
     ModelSpec,
     RecordedModel,
-    YoloSettings,
     roles_for,
 )
 from sitegen.errors import ModelError
 from sitegen.model.pipeline_config import PipelineSettings
-from sitegen.model.signature import TensorInfo, choose_postprocess, fixed_size, map_roles
+from sitegen.model.signature import TensorInfo, fixed_size, map_roles
 from sitegen.progress import note, stage
 
 TFJS_MODEL_FILE = "model.json"
@@ -107,7 +106,7 @@ def _weight_bytes(weight: dict) -> int:
 
 # ---- the TF.js-model stage: a converted model given as input is checked and copied -----------
 
-_NO_TFLITE_FROM_TFJS = (
+NO_TFLITE_FROM_TFJS = (
     "the input is a TF.js model; build from the SavedModel to get a .tflite for LiteRT.js"
 )
 
@@ -129,14 +128,14 @@ def tfjs_model_into(
     recorded = recorded_model(model)
     if recorded:
         return _spec_from_recorded(folder, model, recorded, pipeline)
-    from sitegen.model import yolo
+    from sitegen.model.families import yolo
 
     found = yolo.read_metadata(metadata) if metadata else None
     if found is not None:
-        return _yolo_spec(folder, model, found, postprocess)
+        return yolo.tfjs_spec(folder, model, found, postprocess)
     signature = model.manifest.get("signature", {})
     outputs = {
-        key: TensorInfo(key, _dtype(value.get("dtype", "")), _shape(value))
+        key: TensorInfo(key, _dtype(value.get("dtype", "")), tensor_shape(value))
         for key, value in signature.get("outputs", {}).items()
     }
     roles = map_roles(outputs)
@@ -148,6 +147,8 @@ def tfjs_model_into(
             f"cannot tell which outputs of {model_json} are boxes, scores, classes and count "
             f"(outputs: {listed}); build from the SavedModel instead so sitegen can read its signature"
         )
+    from sitegen.model.families.odapi_ssd import choose_postprocess
+
     mode = choose_postprocess(postprocess, has_raw, has_graph)
     names = {
         role: signature["outputs"][roles[role].key]["name"].split(":")[0]
@@ -155,63 +156,19 @@ def tfjs_model_into(
     }
     inputs = signature.get("inputs", {})
     input_name, input_info = next(iter(inputs.items()), ("input_tensor", {}))
-    copied = _copy_model_files(folder, model)
+    copied = copy_model_files(folder, model)
     raw_scores = outputs.get(roles["raw_scores"].key) if "raw_scores" in roles else None
     num_classes = (raw_scores.shape[-1] - 1) if raw_scores and raw_scores.shape[-1] else 0
     return ModelSpec(
-        litert_missing=_NO_TFLITE_FROM_TFJS,
+        litert_missing=NO_TFLITE_FROM_TFJS,
         input_name=input_info.get("name", input_name).split(":")[0],
         input_dtype="float32" if "FLOAT" in input_info.get("dtype", "") else "int32",
-        input_size=pipeline.input_size or fixed_size(_shape(input_info)),
+        input_size=pipeline.input_size or fixed_size(tensor_shape(input_info)),
         outputs=names,
         postprocess=mode,
         num_classes=num_classes or pipeline.num_classes or 0,
         nms=pipeline.nms,
         files=copied.site_files(),
-    )
-
-
-def _yolo_spec(folder: Path, model: TfjsModel, metadata, postprocess: str) -> ModelSpec:
-    """An Ultralytics TF.js export (``<name>_web_model/``): its one output is the YOLO head in
-    input pixels (Ultralytics makes it from its pixel-unit SavedModel), its input a placeholder."""
-    from sitegen.model import yolo
-    from sitegen.model.yolo import YOLO_NMS
-
-    if postprocess != "auto":
-        raise ModelError(
-            f"--postprocess {postprocess} is for SSD models; a YOLO model is always "
-            "post-processed in the page: leave --postprocess out"
-        )
-    outputs = list(model.manifest.get("signature", {}).get("outputs", {}).values())
-    inputs = [
-        n for n in model.manifest["modelTopology"].get("node", []) if n["op"] == "Placeholder"
-    ]
-    if len(outputs) != 1 or len(inputs) != 1:
-        raise ModelError(
-            f"{model.model_json} has {len(inputs)} inputs and {len(outputs)} outputs; an "
-            f"Ultralytics detection export has one of each ({yolo.SUPPORTED})"
-        )
-    shape = _shape(inputs[0].get("attr", {}).get("shape", {}))
-    if shape not in ((1, *metadata.imgsz, 3), (None, *metadata.imgsz, 3)):
-        raise ModelError(
-            f"{model.model_json} takes input {list(shape)}, not [1, {metadata.imgsz[0]}, "
-            f"{metadata.imgsz[1]}, 3] as its metadata.yaml's imgsz says; export it again"
-        )
-    note(f"  family     = Ultralytics YOLO detection ({metadata.path.name}, {metadata.version})")
-    note(f"  input      = {metadata.imgsz[0]}x{metadata.imgsz[1]}, letterboxed, pixels / 255")
-    note(f"  output     = {outputs[0]['name']}: cx, cy, w, h in pixels then class scores")
-    copied = _copy_model_files(folder, model)
-    return ModelSpec(
-        litert_missing=_NO_TFLITE_FROM_TFJS,
-        input_name=inputs[0]["name"],
-        input_dtype="float32",
-        input_size=metadata.imgsz,
-        outputs={"predictions": outputs[0]["name"].split(":")[0]},
-        postprocess="yolo",
-        num_classes=len(metadata.names),
-        nms=YOLO_NMS,
-        files=copied.site_files(),
-        yolo=YoloSettings(box_units="pixels"),
     )
 
 
@@ -230,7 +187,7 @@ def record_metadata(model_json: Path, spec: ModelSpec, labels: dict[int, str]) -
     model_json.write_text(json.dumps(manifest, separators=(",", ":")), encoding="utf-8")
 
 
-def _copy_model_files(folder: Path, model: TfjsModel) -> TfjsModel:
+def copy_model_files(folder: Path, model: TfjsModel) -> TfjsModel:
     with stage("Copying the TF.js model"):
         folder.mkdir(parents=True)
         shutil.copy2(model.model_json, folder / TFJS_MODEL_FILE)
@@ -244,7 +201,7 @@ def _spec_from_recorded(
 ) -> ModelSpec:
     """A model sitegen converted before: its model.json says which output is which, and how the
     page must feed and post-process it."""
-    copied = _copy_model_files(folder, model)
+    copied = copy_model_files(folder, model)
     litert, litert_missing = _recorded_litert(folder, model, recorded.litert)
     keep_recorded_nms = pipeline.nms.source == "defaults" and recorded.nms is not None
     return ModelSpec(
@@ -265,7 +222,7 @@ def _spec_from_recorded(
 def _recorded_litert(folder: Path, model: TfjsModel, recorded: LitertSpec | None):
     """The .tflite parts a sitegen-built model.json names, copied, when all are there intact."""
     if recorded is None:
-        return None, _NO_TFLITE_FROM_TFJS
+        return None, NO_TFLITE_FROM_TFJS
     parts = [(model.folder / name, size) for name, size in recorded.files]
     broken = [p.name for p, size in parts if not p.is_file() or p.stat().st_size != size]
     if broken:
@@ -283,7 +240,7 @@ def _dtype(tf_dtype: str) -> str:
     return {"DT_FLOAT": "float32", "DT_INT32": "int32", "DT_UINT8": UINT8}.get(tf_dtype, tf_dtype)
 
 
-def _shape(value: dict) -> tuple:
+def tensor_shape(value: dict) -> tuple:
     """A signature entry's ``tensorShape``, or a placeholder attr's ``shape``."""
     dims = (value.get("tensorShape") or value.get("shape") or {}).get("dim", [])
     return tuple(int(d.get("size", -1)) if int(d.get("size", -1)) >= 0 else None for d in dims)

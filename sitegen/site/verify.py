@@ -89,6 +89,8 @@ def verify_site(
 ) -> list[BackendResult]:
     """Each of ``backends`` checked against TensorFlow; those in ``int8`` (the LiteRT.js backends
     of a site whose .tflite is full-integer) by ``compare_int8`` at the site's ``threshold``."""
+    from sitegen.model.families.odapi_ssd import serving_function
+
     function = serving_function(saved_model)
     return check_site(site, function, image, browser_path, backends, int8=int8, threshold=threshold)
 
@@ -103,7 +105,7 @@ def check_site(
     int8: tuple[str, ...] = (),
     threshold: float = DEFAULT_THRESHOLD,
 ) -> list[BackendResult]:
-    """``verify_site`` with TensorFlow's serving function already loaded (``serving_function``),
+    """``verify_site`` with TensorFlow's reference already loaded (``reference_for``),
     so that more than one site can be checked against it."""
     return _run_pages(site, image, browser_path, function, backends, int8, threshold)
 
@@ -167,24 +169,12 @@ def _check_backend(
     return BackendResult(backend, problem is None, detail, median)
 
 
-def serving_function(saved_model: Path):
-    """The SavedModel's serving function, kept with what it needs alive."""
-    import tensorflow as tf
-
-    loaded = tf.saved_model.load(str(saved_model))
-    function = loaded.signatures["serving_default"]
-    function._sitegen_keepalive = loaded  # the function needs its SavedModel's variables
-    return function
-
-
 def reference_for(saved_model: Path, spec):
     """What a site's page is checked against: the SavedModel's serving function (SSD models
     post-process in their graph), or a ``YoloReference`` (Ultralytics' post-processing)."""
-    if spec.postprocess == "yolo":
-        from sitegen.model.yolo_saved_model import yolo_reference
+    from sitegen.model.families import family_for
 
-        return yolo_reference(saved_model, spec)
-    return serving_function(saved_model)
+    return family_for(spec.postprocess).function("reference")(saved_model, spec)
 
 
 def reference_detections(

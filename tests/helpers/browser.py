@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from sitegen.model.families.odapi_ssd import serving_function
 from sitegen.site import page as page_client
 from sitegen.site import verify
 from sitegen.site.page import PageQuery, PageWatcher, page_url, served  # noqa: F401 (the tests' API)
@@ -51,7 +52,7 @@ RECORD_EVENTS_JS = """
 
 
 # Loading a SavedModel takes seconds; tests compare several pages against the same one.
-_serving_function = functools.lru_cache(maxsize=4)(verify.serving_function)
+_serving_function = functools.lru_cache(maxsize=4)(serving_function)
 
 
 def reference_outputs(saved_model: Path, image: np.ndarray) -> dict[str, np.ndarray]:

@@ -20,8 +20,14 @@ docs/tf1-ssd-graph.md lists the names and where they come from. Needs TensorFlow
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from sitegen.model.signature import SignatureInfo, TensorInfo, map_roles
+from sitegen.model.signature import SignatureInfo, TensorInfo, fixed_size, map_roles
+from sitegen.progress import note
+
+if TYPE_CHECKING:
+    from sitegen.model import ConvertOptions
+    from sitegen.model.pipeline_config import PipelineSettings
 
 RAW_BOX_LOCATIONS = "Postprocessor/raw_box_locations:0"
 RAW_BOX_SCORES = "Postprocessor/raw_box_scores:0"
@@ -35,6 +41,22 @@ class CutOutcome:
 
     signature: SignatureInfo | None
     reason: str
+
+
+def with_raw_cut(
+    info: SignatureInfo, pipeline: PipelineSettings, options: ConvertOptions
+) -> SignatureInfo:
+    """A TF1 SSD export without raw outputs gets them by cutting its graph before the NMS,
+    unless the user asked for the in-graph post-processing; any other graph comes back as it is."""
+    if info.has_raw_outputs or options.postprocess == "graph":
+        return info
+    input_size = pipeline.input_size or fixed_size(info.input.shape)
+    outcome = cut_before_nms(info, input_size)
+    if outcome.signature is None:
+        note(f"  raw cut    = none: {outcome.reason}; post-processing stays in the graph")
+        return info
+    note(f"  raw cut    = {outcome.reason}")
+    return outcome.signature
 
 
 def cut_before_nms(info: SignatureInfo, input_size: tuple[int, int] | None) -> CutOutcome:

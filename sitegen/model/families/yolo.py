@@ -9,19 +9,32 @@ shape, never by its file name; without metadata, by the output shape alone.
 
 The letterbox and the post-processing here are Ultralytics' predict (``LetterBox``,
 ``ops.non_max_suppression`` with ``multi_label=False``, ``scale_boxes``), the reference the page's
-JavaScript (assets/js/postprocess.js, frame.js) is verified against. Only numpy and PyYAML at
-import; TensorFlow where a function says so.
+JavaScript (assets/js/postprocess.js, frame.js) is verified against. An Ultralytics TF.js export
+is copied as it is (``tfjs_spec``); its SavedModel is converted by ``yolo_saved_model``. Only numpy
+and PyYAML at import; TensorFlow where a function says so.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sitegen.contract import YOLO_IOU_THRESHOLD, YOLO_MAX_DETECTIONS, NmsSettings
+from sitegen.contract import (
+    YOLO_IOU_THRESHOLD,
+    YOLO_MAX_DETECTIONS,
+    ModelSpec,
+    NmsSettings,
+    YoloSettings,
+)
 from sitegen.errors import ModelError
+from sitegen.progress import note
+
+if TYPE_CHECKING:
+    from sitegen.model.source import ModelSource
+    from sitegen.model.tfjs import TfjsModel
 
 METADATA_FILE = "metadata.yaml"
 STRIDES = (8, 16, 32)
@@ -57,6 +70,28 @@ class YoloMetadata:
 def labels_from(metadata: YoloMetadata) -> dict[int, str]:
     """sitegen's labels (1-based ids, as the OD API's and every label file's) from the names."""
     return {index + 1: name for index, name in sorted(metadata.names.items())}
+
+
+def labels_for(source: ModelSource, spec: ModelSpec):
+    """A YOLO export's class names from its metadata.yaml, as (labels, path, origin), or None
+    without one (``--labels`` overrides them)."""
+    metadata = read_metadata(source.metadata) if source.metadata else None
+    if metadata is None:
+        return None
+    return (
+        labels_from(metadata),
+        source.metadata,
+        f"{source.metadata} names ({spec.num_classes} classes)",
+    )
+
+
+def saved_model_beside(model_dir: Path) -> Path | None:
+    """The SavedModel Ultralytics writes beside a TF.js export (``<name>_saved_model/`` next to
+    ``<name>_web_model/``): what a page built from the web model is verified against."""
+    if not model_dir.name.endswith("_web_model"):
+        return None
+    sibling = model_dir.with_name(model_dir.name[: -len("_web_model")] + "_saved_model")
+    return sibling if (sibling / "saved_model.pb").is_file() else None
 
 
 def find_metadata(*folders: Path) -> Path | None:
@@ -145,6 +180,51 @@ def box_units(predictions: np.ndarray) -> str:
     untrained box can be twice the input.)"""
     middle = float(np.median(predictions[0])) if predictions.size else 0.0
     return "pixels" if middle > _NORMALISED_LIMIT else "normalized"
+
+
+def tfjs_spec(
+    folder: Path, model: TfjsModel, metadata: YoloMetadata, postprocess: str
+) -> ModelSpec:
+    """An Ultralytics TF.js export (``<name>_web_model/``): its one output is the YOLO head in
+    input pixels (Ultralytics makes it from its pixel-unit SavedModel), its input a placeholder."""
+    from sitegen.model.tfjs import NO_TFLITE_FROM_TFJS, copy_model_files, tensor_shape
+
+    if postprocess != "auto":
+        raise ModelError(
+            f"--postprocess {postprocess} is for SSD models; a YOLO model is always "
+            "post-processed in the page: leave --postprocess out"
+        )
+    outputs = list(model.manifest.get("signature", {}).get("outputs", {}).values())
+    inputs = [
+        n for n in model.manifest["modelTopology"].get("node", []) if n["op"] == "Placeholder"
+    ]
+    if len(outputs) != 1 or len(inputs) != 1:
+        raise ModelError(
+            f"{model.model_json} has {len(inputs)} inputs and {len(outputs)} outputs; an "
+            f"Ultralytics detection export has one of each ({SUPPORTED})"
+        )
+    shape = tensor_shape(inputs[0].get("attr", {}).get("shape", {}))
+    if shape not in ((1, *metadata.imgsz, 3), (None, *metadata.imgsz, 3)):
+        raise ModelError(
+            f"{model.model_json} takes input {list(shape)}, not [1, {metadata.imgsz[0]}, "
+            f"{metadata.imgsz[1]}, 3] as its metadata.yaml's imgsz says; export it again"
+        )
+    note(f"  family     = Ultralytics YOLO detection ({metadata.path.name}, {metadata.version})")
+    note(f"  input      = {metadata.imgsz[0]}x{metadata.imgsz[1]}, letterboxed, pixels / 255")
+    note(f"  output     = {outputs[0]['name']}: cx, cy, w, h in pixels then class scores")
+    copied = copy_model_files(folder, model)
+    return ModelSpec(
+        litert_missing=NO_TFLITE_FROM_TFJS,
+        input_name=inputs[0]["name"],
+        input_dtype="float32",
+        input_size=metadata.imgsz,
+        outputs={"predictions": outputs[0]["name"].split(":")[0]},
+        postprocess="yolo",
+        num_classes=len(metadata.names),
+        nms=YOLO_NMS,
+        files=copied.site_files(),
+        yolo=YoloSettings(box_units="pixels"),
+    )
 
 
 # ---- the reference: Ultralytics' predict on the pixels the page used ------------------------

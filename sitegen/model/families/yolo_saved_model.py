@@ -29,10 +29,11 @@ from sitegen.contract import (
     YoloSettings,
 )
 from sitegen.errors import ConversionError, ModelError
-from sitegen.model import ConvertOptions, convert_tfjs, convert_tflite, yolo
+from sitegen.model import ConvertOptions, convert_tfjs, convert_tflite
+from sitegen.model.families import yolo
+from sitegen.model.families.yolo import YOLO_NMS
 from sitegen.model.signature import RoleMatch, SignatureInfo, fixed_size
 from sitegen.model.tfjs import TFJS_MODEL_FILE, read_tfjs_model
-from sitegen.model.yolo import YOLO_NMS
 from sitegen.options import PostprocessChoice, Quantize
 from sitegen.progress import note, stage
 from sitegen.resources import verify_image
