@@ -44,7 +44,7 @@ def model_into(
     """Put the model into the site's ``folder`` and say how the page runs it."""
     shown = f"{source.what} {source.shown(source.path)}"
     if source.kind == "tfjs":
-        from sitegen.model.tfjs import tfjs_model_into
+        from sitegen.model.copy_tfjs import tfjs_model_into
 
         if options.quantize is Quantize.int8:
             from sitegen.errors import ConversionError

@@ -20,7 +20,6 @@ from typing import Literal
 
 from sitegen.errors import ModelError, SitegenError
 from sitegen.model.archives import is_archive, unpack
-from sitegen.model.families.yolo import METADATA_FILE
 from sitegen.model.labels import LABEL_FILE_NAMES
 from sitegen.model.tfjs import TFJS_MODEL_FILE
 
@@ -28,6 +27,10 @@ SAVED_MODEL_FILE = "saved_model.pb"
 FROZEN_GRAPH_FILE = "frozen_inference_graph.pb"
 PIPELINE_CONFIG_FILE = "pipeline.config"
 _SEARCH_DEPTH = 3
+
+# An Ultralytics export's metadata (names, imgsz, task) beside its model: found here with the
+# other companions, read by model/families/yolo.py.
+METADATA_FILE = "metadata.yaml"
 
 
 @dataclass(frozen=True)

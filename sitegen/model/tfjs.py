@@ -14,18 +14,14 @@ import numpy as np
 
 from sitegen.contract import (
     FLOAT16,
-    GRAPH_ROLES,
     MODEL_FOLDER,
-    RAW_ROLES,
     UINT8,
     LitertSpec,
     ModelSpec,
     RecordedModel,
-    roles_for,
 )
 from sitegen.errors import ModelError
 from sitegen.model.pipeline_config import PipelineSettings
-from sitegen.model.signature import TensorInfo, fixed_size, map_roles
 from sitegen.progress import note, stage
 
 TFJS_MODEL_FILE = "model.json"
@@ -111,67 +107,6 @@ NO_TFLITE_FROM_TFJS = (
 )
 
 
-def tfjs_model_into(
-    folder: Path,
-    model_json: Path,
-    pipeline: PipelineSettings,
-    postprocess: str,
-    *,
-    shown: str = "",
-    metadata: Path | None = None,
-) -> ModelSpec:
-    """Check the TF.js model at ``model_json``, copy it into ``folder`` and say how the page runs
-    it: from what sitegen recorded in it, from an Ultralytics ``metadata.yaml`` beside it, or else
-    from its signature's output names."""
-    with stage(f"Checking the {shown or f'TF.js model {model_json}'}"):
-        model = read_tfjs_model(model_json)
-    recorded = recorded_model(model)
-    if recorded:
-        return _spec_from_recorded(folder, model, recorded, pipeline)
-    from sitegen.model.families import yolo
-
-    found = yolo.read_metadata(metadata) if metadata else None
-    if found is not None:
-        return yolo.tfjs_spec(folder, model, found, postprocess)
-    signature = model.manifest.get("signature", {})
-    outputs = {
-        key: TensorInfo(key, _dtype(value.get("dtype", "")), tensor_shape(value))
-        for key, value in signature.get("outputs", {}).items()
-    }
-    roles = map_roles(outputs)
-    has_raw = all(r in roles for r in RAW_ROLES)
-    has_graph = all(r in roles for r in GRAPH_ROLES)
-    if not (has_raw or has_graph):
-        listed = ", ".join(sorted(outputs)) or "none named"
-        raise ModelError(
-            f"cannot tell which outputs of {model_json} are boxes, scores, classes and count "
-            f"(outputs: {listed}); build from the SavedModel instead so sitegen can read its signature"
-        )
-    from sitegen.model.families.odapi_ssd import choose_postprocess
-
-    mode = choose_postprocess(postprocess, has_raw, has_graph)
-    names = {
-        role: signature["outputs"][roles[role].key]["name"].split(":")[0]
-        for role in roles_for(mode)
-    }
-    inputs = signature.get("inputs", {})
-    input_name, input_info = next(iter(inputs.items()), ("input_tensor", {}))
-    copied = copy_model_files(folder, model)
-    raw_scores = outputs.get(roles["raw_scores"].key) if "raw_scores" in roles else None
-    num_classes = (raw_scores.shape[-1] - 1) if raw_scores and raw_scores.shape[-1] else 0
-    return ModelSpec(
-        litert_missing=NO_TFLITE_FROM_TFJS,
-        input_name=input_info.get("name", input_name).split(":")[0],
-        input_dtype="float32" if "FLOAT" in input_info.get("dtype", "") else "int32",
-        input_size=pipeline.input_size or fixed_size(tensor_shape(input_info)),
-        outputs=names,
-        postprocess=mode,
-        num_classes=num_classes or pipeline.num_classes or 0,
-        nms=pipeline.nms,
-        files=copied.site_files(),
-    )
-
-
 def recorded_model(model: TfjsModel) -> RecordedModel | None:
     """What sitegen recorded in a model.json it converted, or None for anyone else's."""
     recorded = model.manifest.get("userDefinedMetadata", {}).get("sitegen")
@@ -196,7 +131,7 @@ def copy_model_files(folder: Path, model: TfjsModel) -> TfjsModel:
     return read_tfjs_model(folder / TFJS_MODEL_FILE)
 
 
-def _spec_from_recorded(
+def spec_from_recorded(
     folder: Path, model: TfjsModel, recorded: RecordedModel, pipeline: PipelineSettings
 ) -> ModelSpec:
     """A model sitegen converted before: its model.json says which output is which, and how the
@@ -236,7 +171,8 @@ def _recorded_litert(folder: Path, model: TfjsModel, recorded: LitertSpec | None
     return spec, ""
 
 
-def _dtype(tf_dtype: str) -> str:
+def tensor_dtype(tf_dtype: str) -> str:
+    """A signature entry's TF dtype ("DT_FLOAT") as the page names it ("float32")."""
     return {"DT_FLOAT": "float32", "DT_INT32": "int32", "DT_UINT8": UINT8}.get(tf_dtype, tf_dtype)
 
 

@@ -16,11 +16,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sitegen.contract import MODEL_FOLDER, UINT8, ModelSpec, roles_for
+from sitegen.contract import GRAPH_ROLES, MODEL_FOLDER, RAW_ROLES, UINT8, ModelSpec, roles_for
 from sitegen.errors import ConversionError, ModelError
 from sitegen.model import ConvertOptions, convert_tfjs, convert_tflite, signature
 from sitegen.model.pipeline_config import PipelineSettings
-from sitegen.model.tfjs import TFJS_MODEL_FILE, read_tfjs_model
+from sitegen.model.tfjs import (
+    NO_TFLITE_FROM_TFJS,
+    TFJS_MODEL_FILE,
+    TfjsModel,
+    copy_model_files,
+    read_tfjs_model,
+    tensor_dtype,
+    tensor_shape,
+)
 from sitegen.options import Quantize
 from sitegen.progress import note, stage
 from sitegen.resources import verify_image
@@ -154,3 +162,45 @@ def ssd_reference(saved_model: Path, spec: ModelSpec):
     exporter's serving function, whose detections are after the graph's own NMS."""
     del spec  # one reference serves "raw" and "graph" alike
     return serving_function(saved_model)
+
+
+def tfjs_spec(
+    folder: Path, model: TfjsModel, model_json: Path, pipeline: PipelineSettings, postprocess: str
+) -> ModelSpec:
+    """A TF.js model of an SSD (anyone's conversion, without sitegen's record): its outputs mapped
+    to roles by their signature names, copied into ``folder``."""
+    signature_ = model.manifest.get("signature", {})
+    outputs = {
+        key: signature.TensorInfo(key, tensor_dtype(value.get("dtype", "")), tensor_shape(value))
+        for key, value in signature_.get("outputs", {}).items()
+    }
+    roles = signature.map_roles(outputs)
+    has_raw = all(r in roles for r in RAW_ROLES)
+    has_graph = all(r in roles for r in GRAPH_ROLES)
+    if not (has_raw or has_graph):
+        listed = ", ".join(sorted(outputs)) or "none named"
+        raise ModelError(
+            f"cannot tell which outputs of {model_json} are boxes, scores, classes and count "
+            f"(outputs: {listed}); build from the SavedModel instead so sitegen can read its signature"
+        )
+    mode = choose_postprocess(postprocess, has_raw, has_graph)
+    names = {
+        role: signature_["outputs"][roles[role].key]["name"].split(":")[0]
+        for role in roles_for(mode)
+    }
+    inputs = signature_.get("inputs", {})
+    input_name, input_info = next(iter(inputs.items()), ("input_tensor", {}))
+    copied = copy_model_files(folder, model)
+    raw_scores = outputs.get(roles["raw_scores"].key) if "raw_scores" in roles else None
+    num_classes = (raw_scores.shape[-1] - 1) if raw_scores and raw_scores.shape[-1] else 0
+    return ModelSpec(
+        litert_missing=NO_TFLITE_FROM_TFJS,
+        input_name=input_info.get("name", input_name).split(":")[0],
+        input_dtype="float32" if "FLOAT" in input_info.get("dtype", "") else "int32",
+        input_size=pipeline.input_size or signature.fixed_size(tensor_shape(input_info)),
+        outputs=names,
+        postprocess=mode,
+        num_classes=num_classes or pipeline.num_classes or 0,
+        nms=pipeline.nms,
+        files=copied.site_files(),
+    )

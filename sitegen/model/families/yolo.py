@@ -30,13 +30,13 @@ from sitegen.contract import (
     YoloSettings,
 )
 from sitegen.errors import ModelError
+from sitegen.model.source import METADATA_FILE
 from sitegen.progress import note
 
 if TYPE_CHECKING:
     from sitegen.model.source import ModelSource
     from sitegen.model.tfjs import TfjsModel
 
-METADATA_FILE = "metadata.yaml"
 STRIDES = (8, 16, 32)
 # Ultralytics' class offset in its NMS: boxes of different classes never overlap once shifted.
 CLASS_OFFSET = 7680.0
