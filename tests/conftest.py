@@ -21,6 +21,7 @@ TENSORFLOW_FIXTURES = {
     "tiny_tf1_unknown_shapes",
     "tiny_tf1_frozen",
     "tiny_tf1_ssd",
+    "tiny_tf1_ssd_no_config",
     "tiny_graph_only",
     "odapi_fixture",
     "default_site",
@@ -136,6 +137,17 @@ def tiny_tf1_ssd(tmp_path_factory) -> Path:
     from tests.helpers.tf1_ssd import build_tf1_ssd
 
     return build_tf1_ssd(tmp_path_factory.mktemp("tiny-tf1-ssd") / "export")
+
+
+@pytest.fixture(scope="session")
+def tiny_tf1_ssd_no_config(tmp_path_factory) -> Path:
+    """tiny_tf1_ssd's kind of export with no pipeline.config anywhere (a frozen graph handed
+    around on its own): the graph alone says its input size and NMS settings."""
+    from tests.helpers.tf1_ssd import build_tf1_ssd
+
+    export = build_tf1_ssd(tmp_path_factory.mktemp("tiny-tf1-ssd-bare") / "export")
+    (export / "pipeline.config").unlink()
+    return export
 
 
 @pytest.fixture(scope="session")

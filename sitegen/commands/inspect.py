@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sitegen.contract import GRAPH_ROLES, RAW_ROLES, roles_for
 from sitegen.model import labels as label_files
-from sitegen.model.pipeline_config import read_pipeline_config
+from sitegen.model.pipeline_config import PipelineSettings, read_pipeline_config
 from sitegen.model.source import ModelSource, errors_in_user_terms, locate
 from sitegen.model.tfjs import read_tfjs_model, recorded_model
 from sitegen.options import Quantize
@@ -34,7 +34,8 @@ def _describe(source: ModelSource) -> list[str]:
         lines.append(f"Ops: {', '.join(sorted(tfjs.op_names))}")
         lines.append("Runtimes: TF.js only (build from the SavedModel to add a LiteRT.js .tflite)")
     else:
-        lines.extend(_saved_model_lines(source.path, pipeline.input_size))
+        saved_model_lines, pipeline = _saved_model_lines(source.path, pipeline)
+        lines.extend(saved_model_lines)
     nms = pipeline.nms
     lines.append(
         f"Post-processing settings ({nms.source}): score > {nms.score_threshold:g}, "
@@ -43,7 +44,7 @@ def _describe(source: ModelSource) -> list[str]:
     )
     if pipeline.input_size:
         height, width = pipeline.input_size
-        lines.append(f"Input size (fixed_shape_resizer): {height}x{width}")
+        lines.append(f"Input size ({pipeline.input_size_source}): {height}x{width}")
     labels, path, _ = label_files.choose_labels(
         None, source.labels, recorded.labels if recorded else {}
     )
@@ -122,7 +123,11 @@ def _yolo_lines(metadata, head: str, runtimes: str, source: ModelSource) -> list
     ]
 
 
-def _saved_model_lines(saved_model_dir: Path, input_size: tuple[int, int] | None) -> list[str]:
+def _saved_model_lines(
+    saved_model_dir: Path, pipeline: PipelineSettings
+) -> tuple[list[str], PipelineSettings]:
+    """The signature's lines, and ``pipeline`` with what a TF1 SSD graph says of the settings it
+    lacks (a frozen graph handed around without its pipeline.config)."""
     from sitegen.model import convert_tfjs, convert_tflite, signature
     from sitegen.model.families import odapi_ssd, tf1_ssd
 
@@ -139,7 +144,9 @@ def _saved_model_lines(saved_model_dir: Path, input_size: tuple[int, int] | None
     for role in (*GRAPH_ROLES, *RAW_ROLES):
         match = info.roles.get(role)
         lines.append(f"  {role:<10} " + (f"{match.key}: {match.reason}" if match else "not found"))
-    size = input_size or signature.fixed_size(info.input.shape)
+    if not info.has_raw_outputs:
+        pipeline = tf1_ssd.completed_from_graph(info, pipeline)
+    size = pipeline.input_size or signature.fixed_size(info.input.shape)
     if not info.has_raw_outputs:
         outcome = tf1_ssd.cut_before_nms(info, size)
         lines.append(f"Raw cut: {'' if outcome.signature else 'none, '}{outcome.reason}")
@@ -163,7 +170,7 @@ def _saved_model_lines(saved_model_dir: Path, input_size: tuple[int, int] | None
         f"{q} {weights * q.effect.tfjs_bytes_per_weight / 1e6:.1f} MB" for q in _tfjs_weight_types()
     )
     lines.append(f"Weights: {weights:,} values; size by --quantize: {sizes}")
-    return lines
+    return lines, pipeline
 
 
 def _tfjs_weight_types() -> list[Quantize]:

@@ -15,6 +15,9 @@ class PipelineSettings:
     num_classes: int | None = None
     input_size: tuple[int, int] | None = None  # (height, width)
     nms: NmsSettings = field(default_factory=NmsSettings)
+    # Where input_size came from: pipeline.config's resizer, or (a TF1 SSD graph without one) the
+    # graph's own resize (families/tf1_ssd.completed_from_graph).
+    input_size_source: str = ""
 
 
 def read_pipeline_config(path: Path | None) -> PipelineSettings:
@@ -37,7 +40,8 @@ def read_pipeline_config(path: Path | None) -> PipelineSettings:
         height, width = _number(resizer, "height", 0), _number(resizer, "width", 0)
         size = (int(height), int(width)) if height and width else None
     classes = _number(text, "num_classes", 0)
-    return PipelineSettings(int(classes) or None, size, nms)
+    where = "pipeline.config fixed_shape_resizer" if size else ""
+    return PipelineSettings(int(classes) or None, size, nms, where)
 
 
 def _block(text: str, name: str) -> str | None:

@@ -31,6 +31,16 @@ def ssd_site(tmp_path_factory, tiny_tf1_ssd):
     return out
 
 
+@pytest.fixture(scope="module")
+def bare_ssd_site(tmp_path_factory, tiny_tf1_ssd_no_config):
+    """Built from a frozen graph with no pipeline.config anywhere."""
+    from sitegen.build import BuildOptions, build
+
+    out = tmp_path_factory.mktemp("tf1-ssd-bare") / "site"
+    build(BuildOptions(model=tiny_tf1_ssd_no_config / "frozen_inference_graph.pb", out=out))
+    return out
+
+
 def _scene(path: Path) -> Path:
     rng = np.random.default_rng(21)
     Image.fromarray(rng.integers(0, 255, (30, 40, 3), dtype=np.uint8)).resize(
@@ -86,3 +96,61 @@ def test_graph_that_does_not_match_keeps_in_graph_post_processing(
     assert "raw cut    = none: not a TF1 OD API SSD graph" in result.err
     inspected = run_cli("inspect", tiny_tf1_frozen)
     assert "Raw cut: none, not a TF1 OD API SSD graph" in inspected.out
+
+
+def test_tf1_ssd_without_pipeline_config_takes_its_settings_from_the_graph(bare_ssd_site):
+    """The resize size and the NMS numbers tiny_models wrote into the graph (and into the
+    pipeline.config this export lacks): not sitegen's defaults (IoU 0.6, 100 boxes)."""
+    from tests.helpers import tiny_models
+
+    model = json.loads((bare_ssd_site / "config.json").read_text())["model"]
+    assert model["postprocess"] == "raw"
+    assert model["input"] == {"name": "resized_image", "dtype": "float32", "size": [96, 96]}
+    assert model["litert"] is not None and model["numClasses"] == 2
+    assert model["nms"] == {
+        "scoreThreshold": tiny_models.SCORE_THRESHOLD,
+        "iouThreshold": tiny_models.IOU_THRESHOLD,
+        "maxPerClass": tiny_models.MAX_TOTAL,
+        "maxTotal": tiny_models.MAX_TOTAL,
+        "classAgnostic": False,
+        "source": "graph",
+    }
+
+
+@pytest.mark.parametrize("backend", ["litert-wasm", "wasm"])
+def test_tf1_ssd_without_pipeline_config_matches_the_full_tensorflow_graph(
+    browser, tmp_path, bare_ssd_site, tiny_tf1_ssd_no_config, backend
+):
+    events = detections_in_page(
+        browser,
+        bare_ssd_site,
+        _scene(tmp_path / "scene.png"),
+        PageQuery(backend=backend, threshold=THRESHOLD),
+    )
+    event = events[-1]
+    assert event["detail"]["backend"] == backend
+    saved_model = tiny_tf1_ssd_no_config / "saved_model"
+    expected = expected_from_tensorflow(saved_model, event, THRESHOLD, 20)
+    assert len(expected) >= 5
+    assert_same_detections(event["detail"]["detections"], expected, box_tol=1e-3, score_tol=1e-4)
+
+
+def test_tf1_ssd_saved_model_without_pipeline_config_is_cut_and_says_where_from(
+    run_cli, tmp_path, tiny_tf1_ssd_no_config
+):
+    site = tmp_path / "site"
+    result = run_cli("build", tiny_tf1_ssd_no_config, "--out", site)
+    assert result.code == 0, result.err
+    resize = "Preprocessor/map/while/ResizeImage/resize/ResizeBilinear"
+    assert f"input size = 96x96 from graph: {resize}" in result.err
+    assert (
+        "NMS        = score > 0.05, IoU 0.5, 20 per class, 20 in all (from the graph's"
+        in result.err
+    )
+    assert "raw cut    = cut before the TF1 post-processor's NMS" in result.err
+    model = json.loads((site / "config.json").read_text())["model"]
+    assert model["postprocess"] == "raw" and model["litert"] is not None
+    inspected = run_cli("inspect", tiny_tf1_ssd_no_config)
+    assert "Raw cut: cut before the TF1 post-processor's NMS" in inspected.out
+    assert "Post-processing settings (graph): score > 0.05, IoU 0.5, 20 per class" in inspected.out
+    assert f"Input size (graph: {resize}): 96x96" in inspected.out

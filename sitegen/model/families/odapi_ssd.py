@@ -75,7 +75,7 @@ def ssd_into(
     chosen cut as a TF.js graph model and, where the page can use one, a ``.tflite``."""
     from sitegen.model.families import tf1_ssd
 
-    info = tf1_ssd.with_raw_cut(info, pipeline, options)
+    info, pipeline = tf1_ssd.with_raw_cut(info, pipeline, options)
     mode = choose_postprocess(options.postprocess, info.has_raw_outputs, info.has_graph_outputs)
     roles = roles_for(mode)
     info = signature.establish_shapes(info, roles, sample_pixels(pipeline.input_size))
