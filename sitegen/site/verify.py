@@ -313,10 +313,19 @@ def box_iou(a: dict, b: dict) -> float:
 
 
 def _same(got: dict, want: dict, box_tol: float) -> bool:
-    keys = ("x", "y", "width", "height")
     return got["classId"] == want["classId"] and all(
-        abs(got["box"][k] - want["box"][k]) <= box_tol for k in keys
+        abs(a - b) <= box_tol
+        for a, b in zip(_extent(got["box"]), _extent(want["box"]), strict=True)
     )
+
+
+def _extent(box: dict) -> tuple[float, float, float, float]:
+    """A box's region as (left, top, right, bottom). A degenerate box with a negative width or
+    height (Ultralytics' xywh2xyxy and clip_boxes keep a negative predicted width as x1 > x2)
+    is the same region as its corners swapped, which is how a page may report it."""
+    left, right = sorted((box["x"], box["x"] + box["width"]))
+    top, bottom = sorted((box["y"], box["y"] + box["height"]))
+    return left, top, right, bottom
 
 
 def sample_image() -> Path:
