@@ -23,6 +23,7 @@ TENSORFLOW_FIXTURES = {
     "tiny_tf1_ssd",
     "tiny_tf1_ssd_no_config",
     "tiny_graph_only",
+    "tiny_page_breaking",
     "odapi_fixture",
     "default_site",
 }
@@ -148,6 +149,16 @@ def tiny_tf1_ssd_no_config(tmp_path_factory) -> Path:
     export = build_tf1_ssd(tmp_path_factory.mktemp("tiny-tf1-ssd-bare") / "export")
     (export / "pipeline.config").unlink()
     return export
+
+
+@pytest.fixture(scope="session")
+def tiny_page_breaking(tmp_path_factory) -> Path:
+    """A TF2-style export no page backend can run and agree on: a grouped convolution TF.js
+    cannot run, and scores a .tflite's rounding moves (tiny_models._raw_outputs)."""
+    from tests.helpers import tiny_models
+
+    folder = tmp_path_factory.mktemp("tiny-page-breaking")
+    return tiny_models.build_tf2_od_api(folder, page_breaking=True)
 
 
 @pytest.fixture(scope="session")

@@ -32,6 +32,9 @@ class BuildOptions:
     force: bool = False
     verify: bool = False  # run the page per backend in headless Chromium against TensorFlow
     verify_image: Path | None = None
+    # Build the site even when no backend runs the model and agrees with TensorFlow (its page
+    # then refuses to start); without it such a build fails and writes nothing.
+    allow_unverified: bool = False
     # Refuse the site when the page's AP@.5 on these annotated images is below min_ap; with
     # --quantize int8 (and no floor) they are measured too, int8 next to float.
     min_ap: float | None = None
@@ -84,6 +87,8 @@ def build_record(options: BuildOptions) -> dict:
     }
     arguments = [item for flag, value in flags.items() if value for item in (flag, value)]
     arguments.append("--verify" if options.verify else "--no-verify")
+    if options.allow_unverified:
+        arguments.append("--allow-unverified")
     return {"model": str(options.model.resolve()), "arguments": arguments}
 
 

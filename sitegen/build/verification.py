@@ -8,6 +8,7 @@ from pathlib import Path
 from sitegen.build.options import BuildOptions
 from sitegen.build.staged import write_generated
 from sitegen.contract import LITERT_FULL_INTEGER, ModelSpec, SiteConfig
+from sitegen.errors import ConversionError
 from sitegen.model.families import family_for
 from sitegen.model.source import ModelSource
 from sitegen.progress import note, stage
@@ -51,12 +52,40 @@ def verified_config(
         results.append(verify.BackendResult("litert-webgpu", False, detail))
     for line in verify.summary_lines(results, config.model.backends):
         note(line)
+    _refuse_if_none_agrees(results, options)
     if float_result is not None:
         for line in _speed_lines(results, float_result):
             note(line)
     config = verify.with_results(config, results)
     write_generated(staging, config)
     return config
+
+
+def _refuse_if_none_agrees(results, options: BuildOptions) -> None:
+    """A site whose page has no backend that runs the model and agrees with TensorFlow would
+    stop in its error state for every visitor: the build fails (nothing is written) and names
+    each backend's reason, unless --allow-unverified asks for it anyway."""
+    if not results or any(result.agrees for result in results):
+        return
+    by_reason: dict[str, list[str]] = {}
+    for result in results:  # backends of one runtime often fail alike: each reason once
+        by_reason.setdefault(_verdict(result), []).append(result.backend)
+    reasons = "; ".join(f"{', '.join(names)} {why}" for why, names in by_reason.items())
+    problem = f"no backend runs this model and agrees with TensorFlow ({reasons})"
+    if options.allow_unverified:
+        note(
+            f"WARNING: {problem}. --allow-unverified built it anyway: its page will refuse to start"
+        )
+        return
+    raise ConversionError(
+        f"{problem}; nothing was written to {options.out} (--allow-unverified builds it anyway)"
+    )
+
+
+def _verdict(result) -> str:
+    if result.agrees is False:
+        return f"DISAGREES: {result.detail}"
+    return result.detail
 
 
 def _full_integer(config: SiteConfig) -> bool:

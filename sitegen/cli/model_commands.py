@@ -103,6 +103,14 @@ def build(
         Path | None,
         typer.Option(exists=True, dir_okay=False, help="Image for --verify (default: generated)"),
     ] = None,
+    allow_unverified: Annotated[
+        bool,
+        typer.Option(
+            "--allow-unverified",
+            help="Build even when no backend runs the model and agrees with TensorFlow "
+            "(the page will refuse to start); without it such a build fails and writes nothing",
+        ),
+    ] = False,
     min_ap: Annotated[
         float | None,
         typer.Option(
@@ -137,6 +145,7 @@ def build(
         force=force,
         verify=verify,
         verify_image=verify_image,
+        allow_unverified=allow_unverified,
         min_ap=min_ap,
         eval_images=eval_images,
         eval_annotations=eval_annotations,

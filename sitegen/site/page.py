@@ -37,6 +37,11 @@ POLL_SECONDS = 0.05
 # Settles with the backend the page runs on, or "error: ..." when it could not start.
 READY_JS = "() => window.sitegen.ready.then(() => window.sitegen.backend, (e) => 'error: ' + e)"
 
+# Keeps the sitegen:ready event's detail: the backend, and why each one tried before it failed.
+READY_RECORDER_JS = (
+    "addEventListener('sitegen:ready', (e) => { window.__sitegenReady = e.detail; });"
+)
+
 # Resolves with the first image event and the exact pixels the model saw (the page's input canvas
 # is untouched until the event has been dispatched).
 FIRST_IMAGE_EVENT_JS = """
@@ -203,7 +208,7 @@ def open_page(
     )
     if permissions:
         context.grant_permissions(list(permissions))
-    for script in init_scripts:
+    for script in (READY_RECORDER_JS, *init_scripts):
         context.add_init_script(script)
     page = context.new_page()
     watcher = PageWatcher(page)
@@ -214,6 +219,11 @@ def open_page(
 def wait_ready(page) -> str:
     """The backend the page started on, or ``error: ...`` when it could not start."""
     return page.evaluate(READY_JS)
+
+
+def backend_failures(page) -> list[str]:
+    """Why each backend the page tried before the one it runs could not start ("wasm (reason)")."""
+    return page.evaluate("() => (window.__sitegenReady && window.__sitegenReady.failures) || []")
 
 
 def poll(page, expression: str, *, timeout_s: float = 30.0, arg=None):

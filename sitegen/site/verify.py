@@ -13,6 +13,7 @@ the same confident detections, by class and IoU, with scores close. docs/int8.md
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -142,7 +143,8 @@ def _check_backend(
     try:
         state = page_client.wait_ready(page)
         if state != backend:
-            return BackendResult(backend, None, f"not available here ({state})")
+            why = _why_not_started(backend, state, page_client.backend_failures(page))
+            return BackendResult(backend, None, f"could not run here: {why}")
         event = page_client.detect_image(page, image)
         timings = []
         if backend in TIMED_BACKENDS:
@@ -167,6 +169,18 @@ def _check_backend(
     if median is not None:
         detail += f", {median:.0f} ms per frame"
     return BackendResult(backend, problem is None, detail, median)
+
+
+def _why_not_started(backend: str, state: str, failures: list[str]) -> str:
+    """The page's own reason (a TF.js op that failed names itself: "Error in conv2d: ..."), else
+    what it ran instead."""
+    mine = next((f for f in failures if f.startswith(f"{backend} (")), None)
+    if mine is None:
+        return state if state.startswith("error") else f"the page ran {state} instead"
+    reason = mine[len(backend) + 2 : -1]
+    # The page tells a visitor what to do as well; the build wants the runtime's own words.
+    cause = re.search(r"could not run: (.*?)\.? The site's config\.json", reason)
+    return cause.group(1).rstrip(".") if cause else reason
 
 
 def reference_for(saved_model: Path, spec):

@@ -66,12 +66,18 @@ def _weights(seed: int) -> dict[str, np.ndarray]:
     }
 
 
-def _raw_outputs(tf, image, weights):
-    """uint8 [1,H,W,3] -> (raw boxes [1,A,4] ymin,xmin,ymax,xmax; raw scores [1,A,C+1])."""
+def _raw_outputs(tf, image, weights, page_breaking: bool = False):
+    """uint8 [1,H,W,3] -> (raw boxes [1,A,4] ymin,xmin,ymax,xmax; raw scores [1,A,C+1]).
+
+    ``page_breaking``: conv2 is a grouped convolution (two groups of 4 channels, as onnx2tf writes
+    PyTorch's groups), which TensorFlow runs and TF.js cannot, and the scores are the fractional
+    part of the logits times 10^6, so that the last bits in which another runtime's convolutions
+    differ move them by tenths: no page backend can run the model and agree with TensorFlow."""
     x = tf.image.resize(tf.cast(image, tf.float32), [INPUT_SIZE, INPUT_SIZE])
     x = x / 127.5 - 1.0
     x = tf.nn.relu(tf.nn.conv2d(x, weights["conv1"], 2, "SAME"))  # 32
-    x = tf.nn.relu(tf.nn.conv2d(x, weights["conv2"], 2, "SAME"))  # 16
+    conv2 = weights["conv2"][:, :, :4, :] if page_breaking else weights["conv2"]
+    x = tf.nn.relu(tf.nn.conv2d(x, conv2, 2, "SAME"))  # 16
     x = tf.nn.avg_pool2d(x, 2, 2, "SAME")  # 8
     deltas = tf.reshape(tf.nn.conv2d(x, weights["box"], 1, "SAME"), [1, -1, 4])
     logits = tf.reshape(tf.nn.conv2d(x, weights["cls"], 1, "SAME"), [1, -1, NUM_CLASSES + 1])
@@ -81,6 +87,8 @@ def _raw_outputs(tf, image, weights):
     h = anchors[:, 2] * tf.exp(deltas[0, :, 2] * 0.2)
     w = anchors[:, 3] * tf.exp(deltas[0, :, 3] * 0.2)
     boxes = tf.stack([cy - h / 2, cx - w / 2, cy + h / 2, cx + w / 2], -1)[None]
+    if page_breaking:
+        return boxes, tf.math.floormod(logits * 1e6, 1.0)
     return boxes, tf.sigmoid(logits)
 
 
@@ -109,8 +117,11 @@ def _postprocess(tf, boxes, scores):
     }
 
 
-def build_tf2_od_api(folder: Path, *, seed: int = 0, raw_outputs: bool = True) -> Path:
-    """An OD API TF2-style export: folder/saved_model + labelmap.pbtxt + pipeline.config."""
+def build_tf2_od_api(
+    folder: Path, *, seed: int = 0, raw_outputs: bool = True, page_breaking: bool = False
+) -> Path:
+    """An OD API TF2-style export: folder/saved_model + labelmap.pbtxt + pipeline.config
+    (``page_breaking``: see ``_raw_outputs``)."""
     import tensorflow as tf
 
     weights = {k: tf.Variable(v, name=k) for k, v in _weights(seed).items()}
@@ -122,7 +133,7 @@ def build_tf2_od_api(folder: Path, *, seed: int = 0, raw_outputs: bool = True) -
 
         @tf.function(input_signature=[tf.TensorSpec([1, None, None, 3], tf.uint8, "input_tensor")])
         def serve(self, input_tensor):
-            boxes, scores = _raw_outputs(tf, input_tensor, self.weights)
+            boxes, scores = _raw_outputs(tf, input_tensor, self.weights, page_breaking)
             outputs = _postprocess(tf, boxes, scores)
             outputs["detection_multiclass_scores"] = scores[:, :MAX_TOTAL, :]
             if raw_outputs:
