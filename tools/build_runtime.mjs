@@ -72,9 +72,9 @@ const ENTRIES = {
   // may live under a sub-path (https://user.github.io/repo/), and the threaded build's worker runs
   // from a blob: URL, against which a relative path would not resolve.
   'backend-wasm': `
-    import { getThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+    import { getThreadsCount, setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
     setWasmPaths(new URL('./', import.meta.url).href);
-    export { getThreadsCount };
+    export { getThreadsCount, setThreadsCount };
     export const name = 'wasm';
   `,
   'backend-webgl': `
@@ -174,6 +174,13 @@ const PATCHES = {
         '    return new Promise((resolve, reject) => {\n        const factoryConfig = {};\n',
     );
   },
+  // TF.js caps its XNNPACK thread pool at half of navigator.hardwareConcurrency (it counts two
+  // hyperthreads a core), so a 2-core machine gets one thread whatever setThreadsCount asks. The
+  // page decides the count itself (litert.js engineThreads: one per core, at most 4, as for
+  // LiteRT.js) and sets it before the backend starts; the threaded glue reports twice the cores so
+  // that the halved cap lets that count through.
+  '@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.js': (source) =>
+    replaceOnce(source, 'return navigator["hardwareConcurrency"]}', 'return 2*navigator["hardwareConcurrency"]}'),
   // tfjs-backend-wasm registers, besides the kernels of the ops, 11 kernels that only gradients
   // call. tfjs-core runs them only from the gradient functions (registered for training by
   // tfjs-core's register_all_gradients, which @tensorflow/tfjs and tfjs-layers import and this

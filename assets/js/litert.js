@@ -84,10 +84,18 @@ async function loadRuntime() {
   } finally {
     self.Module = undefined;
   }
-  // The threaded build starts one worker per core (navigator.hardwareConcurrency) and cannot start
-  // more while a model runs, so asking for more threads than cores would hang.
+  return { lib, variant, threads: threaded ? engineThreads() : 1 };
+}
+
+/**
+ * How many threads a threaded WebAssembly engine (LiteRT.js, TF.js WASM) is given: one per core,
+ * at most 4. LiteRT.js's threaded build starts one worker per core (navigator.hardwareConcurrency)
+ * and cannot start more while a model runs, so asking for more threads than cores would hang; past
+ * 4, a detector this size gains little and the page loses its cores.
+ */
+export function engineThreads() {
   const cores = navigator.hardwareConcurrency || 1;
-  return { lib, variant, threads: threaded ? Math.max(1, Math.min(cores, 4)) : 1 };
+  return Math.max(1, Math.min(cores, 4));
 }
 
 /**

@@ -8,7 +8,7 @@
 import { automaticBackendOrder } from './config.js';
 import { CPU_BACKENDS, LITERT_BACKENDS } from './contract.js';
 import { PageError } from './errors.js';
-import { createLiteRtDetector, fetchTflite } from './litert.js';
+import { createLiteRtDetector, engineThreads, fetchTflite } from './litert.js';
 import { createDetector, fetchModelArtifacts } from './model.js';
 
 const CORE_MODULE = '../vendor/tfjs/tf.js';
@@ -131,6 +131,9 @@ export class BackendLauncher {
     const artifacts = this.artifacts();
     this.tf ??= await loadTf();
     const module = await import(BACKEND_MODULES[name]);
+    // TF.js WASM's own default is half the cores (one thread on a 2-core machine); when the page is
+    // cross-origin isolated it gets as many as LiteRT.js. Set before the backend initialises.
+    if (name === 'wasm' && globalThis.crossOriginIsolated === true) module.setThreadsCount(engineThreads());
     // setBackend resolves false (and TF.js logs a warning) when the backend's initialisation fails.
     if (!(await this.tf.setBackend(name))) throw new Error('it failed to initialise');
     await this.tf.ready();

@@ -198,6 +198,24 @@ def test_label_markup_is_shown_as_text(browser, tmp_path, scene):
         watcher.assert_clean()
 
 
+def test_tfjs_wasm_takes_a_thread_per_core_when_isolated(browser, default_site):
+    """TF.js's own default is half the cores (one on 2 cores); the page gives TF.js WASM as many
+    threads as LiteRT.js (one per core, at most 4) when it is cross-origin isolated, and says so."""
+    with served(default_site) as url:
+        page, watcher = open_page(browser, page_url(url, backend="wasm"))
+        page.wait_for_function("window.sitegen && window.sitegen.state !== 'loading'")
+        cores = page.evaluate("navigator.hardwareConcurrency")
+        threads = max(1, min(cores, 4))
+        plural = "thread" if threads == 1 else "threads"
+        assert page.inner_text("#backend").startswith(f"TF.js WASM, {threads} {plural}")
+        watcher.assert_clean()
+    with served(default_site, isolate=False) as url:
+        page, _ = open_page(browser, page_url(url, backend="wasm"))
+        page.wait_for_function("window.sitegen && window.sitegen.state !== 'loading'")
+        readout = page.inner_text("#backend")
+        assert readout.startswith("TF.js WASM, single-threaded (page is not cross-origin isolated)")
+
+
 def test_page_runs_under_its_own_content_security_policy(browser, default_site, scene):
     with served(default_site) as url:
         page, watcher = open_page(browser, url, bypass_csp=False)
