@@ -69,12 +69,7 @@ def camera_events(
         events = page.evaluate("window.__events")
         listed = page.locator("#detections li").all_inner_texts()
         watcher.assert_clean()
-        origin = url.split("/", 3)
-        origin = "/".join(origin[:3])
-        foreign = [
-            r for r in watcher.requests if not r.startswith((origin, f"blob:{origin}", "data:"))
-        ]
-        assert not foreign, foreign
+        assert not watcher.foreign_requests(url), watcher.foreign_requests(url)
         page.context.close()
     return events, listed
 
