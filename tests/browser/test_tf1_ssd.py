@@ -59,20 +59,28 @@ def test_frozen_tf1_ssd_is_cut_before_the_nms(ssd_site):
     assert not ops & {"Enter", "Exit", "Merge", "Switch", "LoopCond", "NonMaxSuppressionV5"}, ops
 
 
+# The site built from the frozen graph, and the export whose SavedModel is the reference: with
+# its pipeline.config, and without one (the settings then come from the graph itself).
+SITES = {
+    "with-config": ("ssd_site", "tiny_tf1_ssd"),
+    "no-config": ("bare_ssd_site", "tiny_tf1_ssd_no_config"),
+}
+
+
 @pytest.mark.parametrize("backend", ["litert-wasm", "wasm"])
-def test_tf1_ssd_page_matches_the_full_tensorflow_graph(
-    browser, tmp_path, ssd_site, tiny_tf1_ssd, backend
-):
+@pytest.mark.parametrize("built", SITES)
+def test_tf1_ssd_page_matches_the_full_tensorflow_graph(request, browser, tmp_path, built, backend):
+    site, export = (request.getfixturevalue(name) for name in SITES[built])
     events = detections_in_page(
         browser,
-        ssd_site,
+        site,
         _scene(tmp_path / "scene.png"),
         PageQuery(backend=backend, threshold=THRESHOLD),
     )
     event = events[-1]
     assert event["detail"]["backend"] == backend
     assert (event["input"]["width"], event["input"]["height"]) == (96, 96)
-    expected = expected_from_tensorflow(tiny_tf1_ssd / "saved_model", event, THRESHOLD, 20)
+    expected = expected_from_tensorflow(export / "saved_model", event, THRESHOLD, 20)
     assert len(expected) >= 5
     assert_same_detections(event["detail"]["detections"], expected, box_tol=1e-3, score_tol=1e-4)
 
@@ -115,24 +123,6 @@ def test_tf1_ssd_without_pipeline_config_takes_its_settings_from_the_graph(bare_
         "classAgnostic": False,
         "source": "graph",
     }
-
-
-@pytest.mark.parametrize("backend", ["litert-wasm", "wasm"])
-def test_tf1_ssd_without_pipeline_config_matches_the_full_tensorflow_graph(
-    browser, tmp_path, bare_ssd_site, tiny_tf1_ssd_no_config, backend
-):
-    events = detections_in_page(
-        browser,
-        bare_ssd_site,
-        _scene(tmp_path / "scene.png"),
-        PageQuery(backend=backend, threshold=THRESHOLD),
-    )
-    event = events[-1]
-    assert event["detail"]["backend"] == backend
-    saved_model = tiny_tf1_ssd_no_config / "saved_model"
-    expected = expected_from_tensorflow(saved_model, event, THRESHOLD, 20)
-    assert len(expected) >= 5
-    assert_same_detections(event["detail"]["detections"], expected, box_tol=1e-3, score_tol=1e-4)
 
 
 def test_tf1_ssd_saved_model_without_pipeline_config_is_cut_and_says_where_from(
