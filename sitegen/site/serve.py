@@ -130,7 +130,8 @@ class SiteRequestHandler(http.server.SimpleHTTPRequestHandler):
 
 class SiteServer(http.server.ThreadingHTTPServer):
     """The threading HTTP server; with TLS, each connection's handshake runs in its own thread
-    (not in the loop that accepts connections) and a refused one is a log line, not a traceback."""
+    (not in the loop that accepts connections) and a refused one is a log line, not a traceback;
+    nor is a connection the browser dropped."""
 
     daemon_threads = True
     quiet = False
@@ -140,6 +141,13 @@ class SiteServer(http.server.ThreadingHTTPServer):
         if isinstance(request, ssl.SSLSocket) and not self._handshake(request, client_address):
             return
         super().finish_request(request, client_address)
+
+    def handle_error(self, request, client_address) -> None:
+        """A browser that drops a connection (a closed tab, a cancelled download, a reload) is
+        not an error of the server: no traceback for it; anything else as socketserver prints."""
+        if isinstance(sys.exc_info()[1], (ConnectionResetError, BrokenPipeError)):
+            return
+        super().handle_error(request, client_address)
 
     def _handshake(self, connection: ssl.SSLSocket, client_address) -> bool:
         connection.settimeout(TLS_HANDSHAKE_TIMEOUT_S)
