@@ -36,7 +36,7 @@ if importlib.util.find_spec("ultralytics") is None:
         "the YOLO tests need the yolo-test extra (make test installs it)", allow_module_level=True
     )
 
-MODELS = ("yolov8n", "yolo11n")
+MODELS = ("yolov8n", "yolo11n", "yolo26n")  # yolo26n: its classic head (yolo_fixture)
 SCENES = ("square", "wide")
 BOX_TOLERANCE, SCORE_TOLERANCE = 1e-3, 1e-4
 

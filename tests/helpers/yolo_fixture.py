@@ -1,12 +1,15 @@
 """A random-weight Ultralytics YOLO detector, its exports, and Ultralytics' own detections.
 
-    python -m tests.helpers.yolo_fixture OUT --model yolov8n|yolo11n [--imgsz 320]
+    python -m tests.helpers.yolo_fixture OUT --model yolov8n|yolo11n|yolo26n [--imgsz 320]
 
 Plain random weights give every score ~1.6e-4, useless for comparing orders, so the model is
 recalibrated on two scenes (BatchNorm statistics, the scale and bias of each Detect branch's last
 conv, the init seed) until predict finds 5-60 boxes of varied sizes with well-spread top scores.
 That model is exported (tfjs, then tflite); predict's detections go to OUT/fixture.json, paths
 relative to OUT. Needs ultralytics 8.4.82, the last release with the onnx2tf tfjs/tflite exports.
+
+YOLO26 is calibrated and exported with its classic head, [1, 4 + C, A] (end2end=False): its
+end-to-end (NMS-free, [1, 300, 6]) head is not a sitegen family yet.
 """
 
 from __future__ import annotations
@@ -188,11 +191,20 @@ def calibrated_model(model: str, scenes: dict, sizes: dict, imgsz: int):
     for seed in range(MAX_SEEDS):
         torch.manual_seed(seed)
         yolo = YOLO(f"{model}.yaml")
+        _classic_head(yolo.model)
         _recalibrate_batchnorm(yolo.model, x)
         class_convs = _rescale_head(yolo.model, x)
         if logits := _choose_class_logits(yolo, class_convs, scenes, sizes, imgsz):
             return yolo, seed, *logits
     raise RuntimeError(f"{model}: no init seed below {MAX_SEEDS} gives usable detections")
+
+
+def _classic_head(net) -> None:
+    """A YOLO26 (or YOLOv10) Detect runs its one-to-many head, the classic [1, 4 + C, A], in
+    predict and in the export, instead of the end-to-end one-to-one head."""
+    detect = net.model[-1]
+    if hasattr(detect, "end2end"):
+        detect.end2end = False
 
 
 def _saved_model_outputs(saved_model: Path, images: np.ndarray) -> np.ndarray:
@@ -244,9 +256,9 @@ def _stand_in_for_ai_edge_litert() -> None:
 
 def _export(yolo, fmt: str, work: Path, imgsz: int) -> Path:
     """Export in `work`, where the onnx2tf calibration file spares a download; return the
-    `<stem>_saved_model` folder (the stem is the YAML's: yolov8n, yolo11n)."""
+    `<stem>_saved_model` folder (the stem is the YAML's: yolov8n, yolo11n, yolo26n)."""
     with contextlib.chdir(work):  # Python 3.11+, like this venv
-        yolo.export(format=fmt, imgsz=imgsz)
+        yolo.export(format=fmt, imgsz=imgsz, end2end=False)  # YOLO26: the classic head
     return next(work.glob("*_saved_model"))
 
 
@@ -337,7 +349,7 @@ def make_fixture(out: Path, model: str, imgsz: int = 320) -> dict:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out", type=Path)
-    parser.add_argument("--model", choices=["yolov8n", "yolo11n"], required=True)
+    parser.add_argument("--model", choices=["yolov8n", "yolo11n", "yolo26n"], required=True)
     parser.add_argument("--imgsz", type=int, default=320)
     args = parser.parse_args(argv)
     start = time.monotonic()
